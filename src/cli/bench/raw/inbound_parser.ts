@@ -1,0 +1,175 @@
+// Parses what a server sends to the raw bench client, byte by byte: it counts MSG/HMSG
+// deliveries without turning them into strings or copying payloads — only the first
+// `timestampBytes` of each payload are copied, to read the end-to-end timestamp. Pure: no
+// sockets, so tests can feed it any split of the stream.
+import { readTimestamp, timestampBytes } from "../clock.ts";
+import {
+  char0, char9, charCR, charH, charI, charLF, charM, charMinus, charP, charPlus, charSpace, charTab,
+  controlLineBytesMax,
+} from "./protocol_bytes.ts";
+
+export interface InboundHandlers {
+  /** One delivery: its payload size (HMSG: headers + payload) and timestamp (NaN if none). */
+  onMsg(totalBytes: number, timestampMs: number): void;
+  onPing(): void;
+  onPong(): void;
+  onInfo(json: string): void;
+  onErr(text: string): void;
+}
+
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+const stateControl = 0;
+const statePayload = 1;
+const upperCaseMask = 0xdf;
+const decoder = new TextDecoder();
+
+export class InboundParser {
+  readonly #handlers: InboundHandlers;
+  readonly #readTimestamps: boolean;
+  #state = stateControl;
+  /** A control line split over two reads is gathered here (bounded). */
+  readonly #line = new Uint8Array(controlLineBytesMax);
+  #lineLength = 0;
+  /** Payload bytes still to skip, trailing CRLF included. */
+  #payloadRemaining = 0;
+  #payloadSize = 0;
+  #payloadSeen = 0;
+  /** First bytes of the current payload, where the timestamp lives. */
+  readonly #prefix = new Uint8Array(timestampBytes);
+  readonly #prefixView = new DataView(this.#prefix.buffer);
+  /** The current delivery is an HMSG: its payload starts with `#headerBytes` of headers. */
+  #isHmsg = false;
+  #headerBytes = 0;
+
+  constructor(handlers: InboundHandlers, readTimestamps: boolean) {
+    this.#handlers = handlers;
+    this.#readTimestamps = readTimestamps;
+  }
+
+  push(chunk: Uint8Array): void {
+    const length = chunk.length;
+    let at = 0;
+    while (at < length) {
+      if (this.#state === statePayload) {
+        at = this.#consumePayload(chunk, at, length);
+        continue;
+      }
+      const lineFeed = chunk.indexOf(charLF, at);
+      if (lineFeed < 0) {
+        this.#appendLine(chunk, at, length);
+        return;
+      }
+      if (this.#lineLength === 0) {
+        this.#onLine(chunk, at, lineFeed);
+      } else {
+        this.#appendLine(chunk, at, lineFeed);
+        const lineLength = this.#lineLength;
+        this.#lineLength = 0;
+        this.#onLine(this.#line, 0, lineLength);
+      }
+      at = lineFeed + 1;
+    }
+  }
+
+  #appendLine(chunk: Uint8Array, from: number, to: number): void {
+    if (this.#lineLength + (to - from) > controlLineBytesMax) {
+      throw new ProtocolError(`control line longer than ${controlLineBytesMax} bytes`);
+    }
+    // Split lines are rare (once per read at most): the subarray view is acceptable here.
+    this.#line.set(chunk.subarray(from, to), this.#lineLength);
+    this.#lineLength += to - from;
+  }
+
+  #consumePayload(chunk: Uint8Array, at: number, length: number): number {
+    const take = Math.min(this.#payloadRemaining, length - at);
+    if (this.#readTimestamps && this.#payloadSeen < timestampBytes) {
+      // Payload bytes start after the HMSG header block: the timestamp is in the body.
+      const bodyStart = this.#isHmsg ? this.#headerBytes : 0;
+      for (let index = 0; index < take; index += 1) {
+        const position = this.#payloadSeen + index - bodyStart;
+        if (position >= timestampBytes) break;
+        if (position >= 0 && this.#payloadSeen + index < this.#payloadSize) this.#prefix[position] = chunk[at + index];
+      }
+    }
+    this.#payloadSeen += take;
+    this.#payloadRemaining -= take;
+    if (this.#payloadRemaining === 0) {
+      this.#state = stateControl;
+      const bodyBytes = this.#payloadSize - (this.#isHmsg ? this.#headerBytes : 0);
+      const timestamp = this.#readTimestamps && bodyBytes >= timestampBytes
+        ? readTimestamp(this.#prefix, this.#prefixView, 0)
+        : Number.NaN;
+      this.#handlers.onMsg(this.#payloadSize, timestamp);
+    }
+    return at + take;
+  }
+
+  /** `buffer[start, lineFeed)` is one control line (the CR, if any, still in it). */
+  #onLine(buffer: Uint8Array, start: number, lineFeed: number): void {
+    let end = lineFeed;
+    if (end > start && buffer[end - 1] === charCR) end -= 1;
+    if (end === start) return;
+    const op = buffer[start] & upperCaseMask;
+    if (op === charM || op === charH) {
+      this.#isHmsg = op === charH;
+      this.#startPayload(buffer, start, end);
+    } else if (op === charP) {
+      const second = buffer[start + 1] & upperCaseMask;
+      if (second === charI) this.#handlers.onPing();
+      else this.#handlers.onPong();
+    } else if (op === charI) {
+      this.#handlers.onInfo(decoder.decode(buffer.subarray(start + 5, end)));
+    } else if (op === charPlus) {
+      // +OK: only sent with verbose, which we switch off; nothing to do.
+    } else if (op === charMinus) {
+      this.#handlers.onErr(decoder.decode(buffer.subarray(start + 5, end)).replace(/^'|'$/g, ""));
+    } else {
+      throw new ProtocolError(`unexpected operation: ${decoder.decode(buffer.subarray(start, Math.min(end, start + 32)))}`);
+    }
+  }
+
+  /** MSG <subject> <sid> [reply] <#bytes> / HMSG … <#header bytes> <#total bytes>. */
+  #startPayload(buffer: Uint8Array, start: number, end: number): void {
+    let at = end;
+    const total = readNumberBackwards(buffer, start, at);
+    at = skipBackwards(buffer, start, at);
+    if (this.#isHmsg) {
+      const header = readNumberBackwards(buffer, start, at);
+      this.#headerBytes = header;
+    }
+    if (total < 0) throw new ProtocolError("MSG without a size");
+    this.#payloadSize = total;
+    this.#payloadSeen = 0;
+    this.#payloadRemaining = total + 2;
+    this.#prefix.fill(0);
+    this.#state = statePayload;
+  }
+}
+
+/** The decimal number that ends at `end` (after trailing blanks); -1 if there is none. */
+function readNumberBackwards(buffer: Uint8Array, start: number, end: number): number {
+  let at = end;
+  while (at > start && (buffer[at - 1] === charSpace || buffer[at - 1] === charTab)) at -= 1;
+  let value = 0;
+  let scale = 1;
+  let digits = 0;
+  while (at > start && buffer[at - 1] >= char0 && buffer[at - 1] <= char9) {
+    value += (buffer[at - 1] - char0) * scale;
+    scale *= 10;
+    digits += 1;
+    at -= 1;
+  }
+  if (digits === 0 || digits > 15) return -1;
+  return value;
+}
+
+/** Position just before the last token of `buffer[start, end)` (i.e. drops the last field). */
+function skipBackwards(buffer: Uint8Array, start: number, end: number): number {
+  let at = end;
+  while (at > start && (buffer[at - 1] === charSpace || buffer[at - 1] === charTab)) at -= 1;
+  while (at > start && buffer[at - 1] !== charSpace && buffer[at - 1] !== charTab) at -= 1;
+  return at;
+}

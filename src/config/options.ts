@@ -45,8 +45,9 @@ export interface ServerOptions {
   noSublistCache: boolean;
   disableShortFirstPing: boolean;
 
-  // Single-user authorization from flags or `authorization {}` (full auth arrives with the
-  // security issue; until then these are refused with a clear message).
+  // Single-user authorization from flags or `authorization { user, password, token, timeout }`.
+  // Users lists, permissions and accounts arrive with the security work; until then the config
+  // layer refuses them with a clear message.
   username: string;
   password: string;
   authToken: string;
@@ -60,11 +61,27 @@ export interface ServerOptions {
   // JetStream
   jetstream: boolean;
   storeDir: string;
+  /** `jetstream { max_memory_store }`; -1 = derive from the machine, as the reference. */
+  jetstreamMaxMemoryBytes: number;
+  /** `jetstream { max_file_store }`; -1 = derive from the disk, as the reference. */
+  jetstreamMaxStoreBytes: number;
+  jetstreamDomain: string;
+  /** `jetstream { unique_tag }`, lower-cased and trimmed as the reference does. */
+  jetstreamUniqueTag: string;
+  /** `jetstream { sync_interval }`; 0 = the store's default. */
+  jetstreamSyncIntervalMs: number;
+  /** `jetstream { sync_interval: always }`: flush to disk after every write. */
+  jetstreamSyncAlways: boolean;
+  /** `jetstream { max_outstanding_catchup }`; 0 = the default. */
+  jetstreamMaxCatchupBytes: number;
 
   /** Set by -t: check the configuration and exit. */
   checkConfig: boolean;
 
-  /** Config keys/flags explicitly given, so that reload and flags-over-file know what was set. */
+  /**
+   * Names of the fields above that the config file or a flag set (e.g. "port", "maxPayloadBytes"),
+   * so that reload and flags-over-file know what was given explicitly.
+   */
   explicit: Set<string>;
 }
 
@@ -113,6 +130,13 @@ export function defaultOptions(): ServerOptions {
     httpBasePath: "/",
     jetstream: false,
     storeDir: "",
+    jetstreamMaxMemoryBytes: -1,
+    jetstreamMaxStoreBytes: -1,
+    jetstreamDomain: "",
+    jetstreamUniqueTag: "",
+    jetstreamSyncIntervalMs: 0,
+    jetstreamSyncAlways: false,
+    jetstreamMaxCatchupBytes: 0,
     checkConfig: false,
     explicit: new Set(),
   };

@@ -1,0 +1,614 @@
+// Maps a parsed config file onto ServerOptions, the way the reference's processConfigFileLine
+// does: keys case-insensitive with the reference's aliases, every error collected with its
+// `file:line:col`, reported together (warnings first, then errors), in file order.
+//
+// Three kinds of keys:
+//   - implemented: mapped onto ServerOptions and recorded in `opts.explicit` (by field name);
+//   - known to the reference but not implemented yet (cluster, tls, accounts, …): refused with
+//     `"<key>" is not yet supported by nats-bun`, never silently ignored;
+//   - unknown: `unknown field "<key>"`, the reference's pedantic error — except keys that were
+//     used as `$variables`, which the reference also accepts.
+//
+// Zero means "the default" for the limits the reference fills in when zero (setBaselineOptions):
+// `max_payload: 0` gives the default max payload, `port: 0` the default port (-1 = random).
+//
+// Durations are Go duration strings ("2m", "1h30m", "250ms"); for ping_interval and
+// write_deadline a bare number is taken as seconds with the reference's warning.
+import * as C from "../constants.ts";
+import { ConfigError, ConfMap, formatPosition, parseConfigFile, type ConfPosition, type ConfValue } from "./conf_parser.ts";
+import type { ServerOptions } from "./options.ts";
+
+export interface ApplyConfigOptions {
+  /** Environment for `$VARIABLE` fallback; defaults to process.env (injected by tests). */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Applies the config file at `path` onto `opts` and returns the warnings. Throws ConfigError
+ * when the file cannot be read or parsed, or when any key is wrong; its message lists every
+ * warning and error, one per line, and `all` holds the errors.
+ */
+export function applyConfigFile(opts: ServerOptions, path: string, options: ApplyConfigOptions = {}): string[] {
+  const map = parseConfigFile(path, { env: options.env });
+  opts.configFile = path;
+  return applyConfigMap(opts, map);
+}
+
+/** Applies an already parsed top-level map (see applyConfigFile). */
+export function applyConfigMap(opts: ServerOptions, map: ConfMap): string[] {
+  const reader = new OptionsReader(opts);
+  for (const [key, value] of map) {
+    const entry: Entry = { key, value, pos: positionOf(map, key), map };
+    const lower = key.toLowerCase();
+    const handler = topLevelHandlers[lower];
+    if (handler) handler(reader, entry);
+    else if (notYetSupportedTopLevelKeys.has(lower)) reader.notYetSupported(entry, key);
+    else if (!map.usedAsVariable(key)) reader.unknownField(entry);
+  }
+  if (reader.errors.length > 0) throw ConfigError.combine(reader.errors, reader.warnings);
+  return reader.warnings;
+}
+
+/**
+ * Checks between options that the reference makes when creating the server (validateOptions),
+ * after the file and the flags are merged. Returns the error text, or null when consistent.
+ */
+export function validateOptions(opts: ServerOptions): string | null {
+  if (opts.lameDuckDurationMs > 0 && opts.lameDuckGracePeriodMs >= opts.lameDuckDurationMs) {
+    return (
+      `lame duck grace period (${formatDuration(opts.lameDuckGracePeriodMs * 1e6)}) should be strictly lower than ` +
+      `lame duck duration (${formatDuration(opts.lameDuckDurationMs * 1e6)})`
+    );
+  }
+  if (opts.maxPayloadBytes > opts.maxPendingBytes) {
+    return `max_payload (${opts.maxPayloadBytes}) cannot be higher than max_pending (${opts.maxPendingBytes})`;
+  }
+  return null;
+}
+
+/**
+ * Top-level keys the reference knows (processConfigFileLine of v2.9.10 and later releases) that
+ * nats-bun does not implement yet. Lower case; aliases listed separately.
+ */
+export const notYetSupportedTopLevelKeys: ReadonlySet<string> = new Set([
+  "accounts", "mappings", "maps", "no_auth_user", "system_account", "system", "no_system_account", "no_system",
+  "no_sys_acc", "default_sentinel",
+  "operator", "operators", "roots", "root", "root_operators", "root_operator", "trusted", "trusted_keys",
+  "resolver", "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload", "resolver_pinned_accounts",
+  "tls", "allow_non_tls", "ocsp", "ocsp_cache", "proxy_protocol", "proxies",
+  "cluster", "gateway", "leaf", "leafnodes", "websocket", "ws", "mqtt",
+  "connect_error_reports", "reconnect_error_reports",
+  "server_tags", "server_metadata", "default_js_domain", "trace_headers", "write_timeout", "no_fast_producer_stall",
+  "prof_port", "prof_block_rate", "feature_flags",
+]);
+
+// ---- Go durations ------------------------------------------------------------------------
+
+const nsPerUnit: Record<string, number> = {
+  ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
+};
+const maxDurationNs = 2 ** 63 - 1;
+
+/**
+ * Parses a duration as Go's time.ParseDuration ("1h30m", "250ms", "-1.5s", "0") into
+ * nanoseconds. Throws an Error with Go's message (`time: invalid duration "x"`).
+ */
+export function parseDuration(text: string): number {
+  const quoted = JSON.stringify(text);
+  let s = text;
+  let negative = false;
+  if (s.startsWith("-") || s.startsWith("+")) {
+    negative = s[0] === "-";
+    s = s.slice(1);
+  }
+  if (s === "0") return 0;
+  if (s === "") throw new Error(`time: invalid duration ${quoted}`);
+  let total = 0;
+  while (s !== "") {
+    const m = /^([0-9]*)(?:\.([0-9]*))?/.exec(s)!;
+    const whole = m[1]!;
+    const fraction = m[2];
+    if (whole === "" && (fraction === undefined || fraction === "")) throw new Error(`time: invalid duration ${quoted}`);
+    s = s.slice(m[0].length);
+    const unitMatch = /^[^0-9.]*/.exec(s)!;
+    const unit = unitMatch[0];
+    if (unit === "") throw new Error(`time: missing unit in duration ${quoted}`);
+    const scale = nsPerUnit[unit];
+    if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
+    s = s.slice(unit.length);
+    total += Number(whole || "0") * scale;
+    if (fraction) total += Number(`0.${fraction}`) * scale;
+    if (total > maxDurationNs) throw new Error(`time: invalid duration ${quoted}`);
+  }
+  return negative ? -total : total;
+}
+
+/** Formats nanoseconds as Go's Duration.String ("1m30s", "250ms", "2h0m0s"), for messages. */
+export function formatDuration(ns: number): string {
+  if (ns === 0) return "0s";
+  const sign = ns < 0 ? "-" : "";
+  let rest = Math.round(Math.abs(ns));
+  if (rest < 1e9) {
+    if (rest < 1e3) return `${sign}${rest}ns`;
+    if (rest < 1e6) return `${sign}${decimal(rest, 1e3)}µs`;
+    return `${sign}${decimal(rest, 1e6)}ms`;
+  }
+  const hours = Math.floor(rest / 3600e9);
+  rest -= hours * 3600e9;
+  const minutes = Math.floor(rest / 60e9);
+  rest -= minutes * 60e9;
+  const h = hours > 0 ? `${hours}h` : "";
+  const m = hours > 0 || minutes > 0 ? `${minutes}m` : "";
+  return `${sign}${h}${m}${decimal(rest, 1e9)}s`;
+}
+
+/** `value / unit` written with only the digits needed (1500/1000 → "1.5"). */
+function decimal(value: number, unit: number): string {
+  const whole = Math.floor(value / unit);
+  const fraction = value - whole * unit;
+  if (fraction === 0) return String(whole);
+  const digits = String(fraction).padStart(String(unit).length - 1, "0").replace(/0+$/, "");
+  return `${whole}.${digits}`;
+}
+
+// ---- reading entries -----------------------------------------------------------------------
+
+interface Entry {
+  /** The key as written. */
+  key: string;
+  value: ConfValue;
+  pos: ConfPosition;
+  /** The map holding the key (for `usedAsVariable`). */
+  map: ConfMap;
+}
+
+type Handler = (r: OptionsReader, e: Entry) => void;
+
+type FieldOfType<T> = { [K in keyof ServerOptions]: ServerOptions[K] extends T ? K : never }[keyof ServerOptions];
+type NumberField = FieldOfType<number>;
+type StringField = FieldOfType<string>;
+type BoolField = FieldOfType<boolean>;
+
+function positionOf(map: ConfMap, key: string): ConfPosition {
+  const p = map.position(key);
+  // Every key of a parsed map has a position; a map built by hand may not.
+  return p ?? { file: "", line: 0, col: 0 };
+}
+
+/** How a value is named in type errors: `string "abc"`, `integer 5`, `map`. */
+function describe(v: ConfValue): string {
+  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
+  if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `float ${v}`;
+  if (typeof v === "boolean") return `boolean ${v}`;
+  if (v instanceof Date) return `datetime ${v.toISOString()}`;
+  if (Array.isArray(v)) return "array";
+  return "map";
+}
+
+class OptionsReader {
+  readonly opts: ServerOptions;
+  readonly errors: ConfigError[] = [];
+  readonly warnings: string[] = [];
+  /** Where store_dir was set in this file (top level or in jetstream {}): only once allowed. */
+  storeDirSet = false;
+
+  constructor(opts: ServerOptions) {
+    this.opts = opts;
+  }
+
+  error(e: Entry, reason: string): void {
+    this.errors.push(new ConfigError(e.pos, reason));
+  }
+
+  /** The reference's configWarningErr form. */
+  warn(e: Entry, field: string, reason: string): void {
+    this.warnings.push(`${formatPosition(e.pos)}: invalid use of field "${field}": ${reason}`);
+  }
+
+  notYetSupported(e: Entry, name: string): void {
+    this.error(e, `"${name}" is not yet supported by nats-bun`);
+  }
+
+  unknownField(e: Entry): void {
+    this.error(e, `unknown field "${e.key}"`);
+  }
+
+  set<K extends keyof ServerOptions>(field: K, value: ServerOptions[K]): void {
+    this.opts[field] = value;
+    this.opts.explicit.add(field);
+  }
+
+  string(e: Entry): string | undefined {
+    if (typeof e.value === "string") return e.value;
+    this.error(e, `invalid value for "${e.key}": expected a string, got ${describe(e.value)}`);
+    return undefined;
+  }
+
+  bool(e: Entry): boolean | undefined {
+    if (typeof e.value === "boolean") return e.value;
+    this.error(e, `invalid value for "${e.key}": expected a boolean, got ${describe(e.value)}`);
+    return undefined;
+  }
+
+  integer(e: Entry): number | undefined {
+    if (typeof e.value === "number" && Number.isInteger(e.value)) return e.value;
+    this.error(e, `invalid value for "${e.key}": expected an integer, got ${describe(e.value)}`);
+    return undefined;
+  }
+
+  /**
+   * A duration in nanoseconds: a Go duration string, or (when `secondsAllowed`) a bare integer
+   * of seconds with the reference's warning.
+   */
+  duration(e: Entry, field: string, secondsAllowed: boolean): number | undefined {
+    if (typeof e.value === "string") {
+      try {
+        return parseDuration(e.value);
+      } catch (err) {
+        this.error(e, `error parsing ${field}: ${(err as Error).message}`);
+        return undefined;
+      }
+    }
+    if (secondsAllowed && typeof e.value === "number" && Number.isInteger(e.value)) {
+      this.warn(e, field, `${field} should be converted to a duration`);
+      return e.value * 1e9;
+    }
+    const want = secondsAllowed ? "a duration string such as \"2m\" or a number of seconds" : "a duration string such as \"2m\"";
+    this.error(e, `error parsing ${field}: expected ${want}, got ${describe(e.value)}`);
+    return undefined;
+  }
+}
+
+// ---- handlers ------------------------------------------------------------------------------
+
+function stringInto(field: StringField): Handler {
+  return (r, e) => {
+    const v = r.string(e);
+    if (v !== undefined) r.set(field, v);
+  };
+}
+
+function boolInto(field: BoolField): Handler {
+  return (r, e) => {
+    const v = r.bool(e);
+    if (v !== undefined) r.set(field, v);
+  };
+}
+
+/** An integer option; `zeroDefault` is what 0 stands for, when the reference treats 0 as unset. */
+function intInto(field: NumberField, zeroDefault?: number): Handler {
+  return (r, e) => {
+    const v = r.integer(e);
+    if (v !== undefined) r.set(field, v === 0 && zeroDefault !== undefined ? zeroDefault : v);
+  };
+}
+
+/** max_control_line / max_payload: stored by the reference in an int32. */
+function int32Into(field: NumberField, zeroDefault: number): Handler {
+  return (r, e) => {
+    const v = r.integer(e);
+    if (v === undefined) return;
+    if (v > 2 ** 31 - 1) {
+      r.error(e, `${e.key} value is too big`);
+      return;
+    }
+    r.set(field, v === 0 ? zeroDefault : v);
+  };
+}
+
+/** ping_interval / write_deadline: durations, or seconds with a warning. */
+function durationInto(field: NumberField, name: string, zeroDefault: number): Handler {
+  return (r, e) => {
+    const ns = r.duration(e, name, true);
+    if (ns !== undefined) r.set(field, ns === 0 ? zeroDefault : ns / 1e6);
+  };
+}
+
+/** Go's net.SplitHostPort, enough for `host:port`, `:port` and `[v6]:port`. */
+function splitHostPort(text: string): { host: string; port: string } | null {
+  if (text.startsWith("[")) {
+    const close = text.indexOf("]");
+    if (close < 0 || text[close + 1] !== ":") return null;
+    return { host: text.slice(1, close), port: text.slice(close + 2) };
+  }
+  const colon = text.lastIndexOf(":");
+  if (colon < 0 || text.slice(0, colon).includes(":")) return null;
+  return { host: text.slice(0, colon), port: text.slice(colon + 1) };
+}
+
+/** `listen`, `http`, `https`: a port, or "host:port" (the reference's parseListen). */
+function listenValue(r: OptionsReader, e: Entry): { host?: string; port: number } | undefined {
+  if (typeof e.value === "number" && Number.isInteger(e.value)) return { port: e.value };
+  if (typeof e.value !== "string") {
+    r.error(e, `expected port or host:port, got ${describe(e.value)}`);
+    return undefined;
+  }
+  const hp = splitHostPort(e.value);
+  if (!hp) {
+    r.error(e, `could not parse address string ${JSON.stringify(e.value)}`);
+    return undefined;
+  }
+  if (!/^[+-]?[0-9]+$/.test(hp.port)) {
+    r.error(e, `could not parse port ${JSON.stringify(hp.port)}`);
+    return undefined;
+  }
+  return { host: hp.host, port: Number(hp.port) };
+}
+
+function clientPort(port: number): number {
+  return port === 0 ? C.defaultPort : port;
+}
+
+const onListen: Handler = (r, e) => {
+  const hp = listenValue(r, e);
+  if (!hp) return;
+  if (hp.host !== undefined) r.set("host", hp.host === "" ? C.defaultHost : hp.host);
+  r.set("port", clientPort(hp.port));
+};
+
+function onMonitorListen(portField: "httpPort" | "httpsPort"): Handler {
+  return (r, e) => {
+    const hp = listenValue(r, e);
+    if (!hp) return;
+    if (hp.host !== undefined) r.set("httpHost", hp.host);
+    r.set(portField, hp.port);
+  };
+}
+
+const onStoreDir: Handler = (r, e) => {
+  const v = r.string(e);
+  if (v === undefined) return;
+  if (r.storeDirSet) {
+    r.error(e, "Duplicate 'store_dir' configuration");
+    return;
+  }
+  r.storeDirSet = true;
+  r.set("storeDir", v);
+};
+
+const onMaxSubTokens: Handler = (r, e) => {
+  const v = r.integer(e);
+  if (v === undefined) return;
+  if (v > 255) r.error(e, `${e.key} value is too big`);
+  else if (v <= 0) r.error(e, `${e.key} value can not be negative`);
+  else r.set("maxSubTokens", v);
+};
+
+const onTraceVerbose: Handler = (r, e) => {
+  const v = r.bool(e);
+  if (v === undefined) return;
+  // As the reference: verbose tracing implies tracing (and turning it off turns both off).
+  r.set("traceVerbose", v);
+  r.set("trace", v);
+};
+
+const onLameDuckDuration: Handler = (r, e) => {
+  const ns = r.duration(e, "lame_duck_duration", false);
+  if (ns === undefined) return;
+  if (ns < 30e9) {
+    r.error(e, `invalid lame_duck_duration of ${formatDuration(ns)}, minimum is 30 seconds`);
+    return;
+  }
+  r.set("lameDuckDurationMs", ns / 1e6);
+};
+
+const onLameDuckGracePeriod: Handler = (r, e) => {
+  const ns = r.duration(e, "lame_duck_grace_period", false);
+  if (ns === undefined) return;
+  if (ns < 0) {
+    r.error(e, "invalid lame_duck_grace_period, needs to be positive");
+    return;
+  }
+  r.set("lameDuckGracePeriodMs", ns === 0 ? C.lameDuckGracePeriodMs : ns / 1e6);
+};
+
+/** Entries of a sub-block, with keys lower-cased for matching and positions for errors. */
+function blockEntries(map: ConfMap): { lower: string; entry: Entry }[] {
+  return [...map].map(([key, value]) => ({ lower: key.toLowerCase(), entry: { key, value, pos: positionOf(map, key), map } }));
+}
+
+const authorizationNotYetSupported = new Set([
+  "users", "default_permission", "default_permissions", "permissions", "auth_callout", "proxy_required",
+]);
+
+const onAuthorization: Handler = (r, e) => {
+  if (!(e.value instanceof ConfMap)) {
+    r.error(e, `invalid value for "${e.key}": expected a map, got ${describe(e.value)}`);
+    return;
+  }
+  let user = "";
+  let password = "";
+  let token = "";
+  for (const { lower, entry } of blockEntries(e.value)) {
+    switch (lower) {
+      case "user":
+      case "username":
+        user = r.string(entry) ?? user;
+        break;
+      case "pass":
+      case "password":
+        password = r.string(entry) ?? password;
+        break;
+      case "token":
+        token = r.string(entry) ?? token;
+        break;
+      case "timeout": {
+        // Seconds, integer or fractional (the reference's AuthTimeout is a float64).
+        if (typeof entry.value !== "number") {
+          r.error(entry, `invalid value for "${entry.key}": expected a number of seconds, got ${describe(entry.value)}`);
+          break;
+        }
+        r.set("authTimeoutMs", entry.value === 0 ? C.authTimeoutMs : entry.value * 1000);
+        break;
+      }
+      default:
+        if (authorizationNotYetSupported.has(lower)) r.notYetSupported(entry, `${e.key}.${entry.key}`);
+        else if (!entry.map.usedAsVariable(entry.key)) r.unknownField(entry);
+    }
+  }
+  if ((user !== "" || password !== "") && token !== "") {
+    r.error(e, "Cannot have a user/pass and token");
+    return;
+  }
+  if (user !== "") r.set("username", user);
+  if (password !== "") r.set("password", password);
+  if (token !== "") r.set("authToken", token);
+};
+
+/** JetStream storage sizes: an integer (units already applied) or "<n>K|M|G|T" (powers of 1024). */
+function storageSize(v: ConfValue): number | string {
+  if (typeof v === "number" && Number.isInteger(v)) return v;
+  if (typeof v !== "string") return "must be int64 or string";
+  if (v === "") return 0;
+  const prefix = v.slice(0, -1);
+  const shift: Record<string, number> = { K: 10, M: 20, G: 30, T: 40 };
+  if (!/^[+-]?[0-9]+$/.test(prefix)) return `strconv.ParseInt: parsing ${JSON.stringify(prefix)}: invalid syntax`;
+  const bits = shift[v.slice(-1)];
+  if (bits === undefined) return "sizes defined as strings must end in K, M, G, T";
+  return Number(prefix) * 2 ** bits;
+}
+
+const jetstreamNotYetSupported = new Set([
+  "key", "ek", "encryption_key", "prev_key", "cipher", "extension_hint", "limits", "strict", "tpm",
+  "max_buffered_size", "max_buffered_msgs", "request_queue_limit", "info_queue_limit",
+]);
+
+const onJetStream: Handler = (r, e) => {
+  const v = e.value;
+  if (typeof v === "boolean") {
+    r.set("jetstream", v);
+    return;
+  }
+  if (typeof v === "string") {
+    const word = v.toLowerCase();
+    if (word === "enabled" || word === "enable") r.set("jetstream", true);
+    else if (word === "disabled" || word === "disable") r.set("jetstream", false);
+    else r.error(e, `Expected 'enabled' or 'disabled' for string value, got '${v}'`);
+    return;
+  }
+  if (!(v instanceof ConfMap)) {
+    r.error(e, `Expected map, bool or string to define JetStream, got ${describe(v)}`);
+    return;
+  }
+  let enable = true;
+  for (const { lower, entry } of blockEntries(v)) {
+    switch (lower) {
+      case "store":
+      case "store_dir":
+      case "storedir":
+        onStoreDir(r, entry);
+        break;
+      case "max_memory_store":
+      case "max_mem_store":
+      case "max_mem": {
+        const size = storageSize(entry.value);
+        if (typeof size === "string") r.error(entry, `max_mem_store ${size}`);
+        else r.set("jetstreamMaxMemoryBytes", size);
+        break;
+      }
+      case "max_file_store":
+      case "max_file": {
+        const size = storageSize(entry.value);
+        if (typeof size === "string") r.error(entry, `max_file_store ${size}`);
+        else r.set("jetstreamMaxStoreBytes", size);
+        break;
+      }
+      case "max_outstanding_catchup": {
+        const size = storageSize(entry.value);
+        if (typeof size === "string") r.error(entry, `${lower} ${size}`);
+        else r.set("jetstreamMaxCatchupBytes", size);
+        break;
+      }
+      case "domain": {
+        const domain = r.string(entry);
+        if (domain !== undefined) r.set("jetstreamDomain", domain);
+        break;
+      }
+      case "unique_tag": {
+        const tag = r.string(entry);
+        if (tag !== undefined) r.set("jetstreamUniqueTag", tag.trim().toLowerCase());
+        break;
+      }
+      case "enable":
+      case "enabled":
+        enable = r.bool(entry) ?? enable;
+        break;
+      case "sync":
+      case "sync_interval": {
+        if (typeof entry.value === "string" && entry.value.toLowerCase() === "always") {
+          r.set("jetstreamSyncAlways", true);
+          break;
+        }
+        const ns = r.duration(entry, lower, false);
+        if (ns !== undefined) r.set("jetstreamSyncIntervalMs", ns / 1e6);
+        break;
+      }
+      default:
+        if (jetstreamNotYetSupported.has(lower)) r.notYetSupported(entry, `${e.key}.${entry.key}`);
+        else if (!entry.map.usedAsVariable(entry.key)) r.unknownField(entry);
+    }
+  }
+  r.set("jetstream", enable);
+};
+
+/** Implemented top-level keys (lower case) with the reference's aliases. */
+const topLevelHandlers: Record<string, Handler> = {
+  listen: onListen,
+  host: stringInto("host"),
+  net: stringInto("host"),
+  port: (r, e) => {
+    const v = r.integer(e);
+    if (v !== undefined) r.set("port", clientPort(v));
+  },
+  server_name: stringInto("serverName"),
+  client_advertise: stringInto("clientAdvertise"),
+
+  debug: boolInto("debug"),
+  trace: boolInto("trace"),
+  trace_verbose: onTraceVerbose,
+  logtime: boolInto("logtime"),
+  logtime_utc: boolInto("logtimeUtc"),
+  logfile: stringInto("logFile"),
+  log_file: stringInto("logFile"),
+  logfile_size_limit: intInto("logSizeLimitBytes"),
+  log_size_limit: intInto("logSizeLimitBytes"),
+  logfile_max_num: intInto("logMaxFiles"),
+  log_max_num: intInto("logMaxFiles"),
+  max_traced_msg_len: intInto("maxTracedMsgLen"),
+  syslog: boolInto("syslog"),
+  remote_syslog: stringInto("remoteSyslog"),
+  pidfile: stringInto("pidFile"),
+  pid_file: stringInto("pidFile"),
+  ports_file_dir: stringInto("portsFileDir"),
+
+  max_control_line: int32Into("maxControlLineBytes", C.maxControlLineBytes),
+  max_payload: int32Into("maxPayloadBytes", C.maxPayloadBytes),
+  max_pending: intInto("maxPendingBytes", C.maxPendingBytes),
+  max_connections: intInto("maxConnections", C.maxConnections),
+  max_conn: intInto("maxConnections", C.maxConnections),
+  max_subscriptions: intInto("maxSubscriptions"),
+  max_subs: intInto("maxSubscriptions"),
+  max_sub_tokens: onMaxSubTokens,
+  max_subscription_tokens: onMaxSubTokens,
+  max_closed_clients: intInto("maxClosedClients", C.maxClosedClients),
+  ping_interval: durationInto("pingIntervalMs", "ping_interval", C.pingIntervalMs),
+  ping_max: intInto("pingMax", C.pingMaxOutstanding),
+  write_deadline: durationInto("writeDeadlineMs", "write_deadline", C.writeDeadlineMs),
+  lame_duck_duration: onLameDuckDuration,
+  lame_duck_grace_period: onLameDuckGracePeriod,
+  no_header_support: boolInto("noHeaderSupport"),
+  disable_sublist_cache: boolInto("noSublistCache"),
+  no_sublist_cache: boolInto("noSublistCache"),
+
+  http: onMonitorListen("httpPort"),
+  https: onMonitorListen("httpsPort"),
+  http_port: intInto("httpPort"),
+  monitor_port: intInto("httpPort"),
+  https_port: intInto("httpsPort"),
+  http_base_path: stringInto("httpBasePath"),
+
+  jetstream: onJetStream,
+  store_dir: onStoreDir,
+  storedir: onStoreDir,
+  authorization: onAuthorization,
+};

@@ -185,7 +185,8 @@ function applyCommonFlags(run: BenchRun, flags: ParsedFlags): void {
 }
 
 function validate(run: BenchRun): void {
-  if (run.subject === "" && !run.kind.startsWith("kv")) throw new BenchUsageError(`${run.kind.replace("-", " ")}: a subject is required`);
+  const needsSubject = !(run.kind.startsWith("kv") || ["js-consume", "js-fetch", "js-ordered", "js-get"].includes(run.kind));
+  if (run.subject === "" && needsSubject) throw new BenchUsageError(`${run.kind.replace("-", " ")}: a subject is required`);
   if (/[\s]/.test(run.subject)) throw new BenchUsageError(`invalid subject "${run.subject}"`);
   if (run.kind === "pub" || run.kind === "pubsub" || run.kind === "js-pub") {
     if (/[*>]/.test(run.subject)) throw new BenchUsageError(`cannot publish to the wildcard subject "${run.subject}"`);

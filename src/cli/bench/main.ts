@@ -47,7 +47,7 @@ export async function runBench(argv: string[]): Promise<number> {
     command = parseBenchArgs(argv);
   } catch (error) {
     if (!(error instanceof BenchUsageError)) throw error;
-    process.stderr.write(`nats-bun bench: ${error.message}\n\n${benchUsage}`);
+    process.stderr.write(`nats-bun bench: ${error.message} (see nats-bun bench --help)\n`);
     return 2;
   }
   if (command === null) {

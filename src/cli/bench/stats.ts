@@ -55,12 +55,18 @@ export function rateSpread(samples: readonly Sample[]): RateSpread {
   return { min: Math.min(...rates), avg, max: Math.max(...rates), stddev: Math.sqrt(variance) };
 }
 
+/** What a group's latency measures: publish→deliver (payload timestamps) or one operation. */
+export type LatencyKind = "end-to-end" | "operation";
+
 export class SampleGroup {
   readonly role: Role;
+  readonly latencyKind: LatencyKind;
   readonly samples: Sample[] = [];
 
-  constructor(role: Role) {
+  /** Readers measure end to end by default, writers per operation. */
+  constructor(role: Role, latencyKind?: LatencyKind) {
     this.role = role;
+    this.latencyKind = latencyKind ?? (role === "subscriber" || role === "consumer" ? "end-to-end" : "operation");
   }
 
   add(sample: Sample): void {

@@ -3,7 +3,6 @@
 // can map to two, e.g. a JetStream publish followed by a consume).
 import type { LatencySummary } from "../latency.ts";
 import { rateSpread, type RunResult } from "../stats.ts";
-import { isReaderRole } from "./report.ts";
 
 export interface JsonClient {
   id: string;
@@ -70,7 +69,7 @@ export function jsonRun(runId: string, result: RunResult): JsonRun {
       const rates = rateSpread(group.samples);
       return {
         role: group.role,
-        latencyKind: isReaderRole(group) ? "end-to-end" : "operation",
+        latencyKind: group.latencyKind,
         clients: group.samples.length,
         msgs: group.msgs,
         bytes: group.bytes,

@@ -16,11 +16,6 @@ export function formatLatencyLine(label: string, latency: LatencySummary): strin
     + ` | stddev ${fixed(latency.stddevUs)}`;
 }
 
-/** Latency of readers is end to end (from the timestamp in the payload); of writers per operation. */
-export function isReaderRole(group: SampleGroup): boolean {
-  return group.role === "subscriber" || group.role === "consumer";
-}
-
 function groupLines(title: string, group: SampleGroup, openLoop: boolean): string[] {
   const lines: string[] = [];
   const name = `${title} ${group.role}`;
@@ -37,7 +32,7 @@ function groupLines(title: string, group: SampleGroup, openLoop: boolean): strin
   }
   const latency = group.latency();
   if (latency !== null) {
-    const label = isReaderRole(group)
+    const label = group.latencyKind === "end-to-end"
       ? `End-to-end latency (publish→deliver${openLoop ? ", from intended send times" : ""})`
       : "Latency per operation";
     lines.push(` ${formatLatencyLine(label, latency)}`);

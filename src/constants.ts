@@ -59,3 +59,6 @@ export const outboundInitialBytes = 4 * 1024;
 export const outboundKeepBytes = 64 * 1024;
 /** Flush a connection's outbound buffer straight away once it holds this much. */
 export const outboundFlushThresholdBytes = 256 * 1024;
+
+/** RTT is re-measured by a PING at most this often when the client is active. */
+export const rttMeasurementIntervalMs = 60 * 60_000;

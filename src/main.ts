@@ -1,3 +1,4 @@
+export {};
 // Entry point compiled by build.ts into the single executable: argv → subcommand. No logic here.
 //   nats-bun [server flags]   run the server (flags compatible with nats-server)
 //   nats-bun bench …          the bundled load tool

@@ -1,0 +1,63 @@
+// `nats-bun [server flags]`: parse the command line, then run, check, signal, or print.
+import { natsBunVersion, referenceVersion } from "../constants.ts";
+import { Server } from "../server/server.ts";
+import { Logger } from "../util/log.ts";
+import { parseServerArgs, sendSignal, usageText } from "./args.ts";
+
+export async function runServerCommand(argv: string[]): Promise<void> {
+  const action = parseServerArgs(argv);
+  switch (action.kind) {
+    case "version":
+      console.log(`nats-bun: v${natsBunVersion} (nats-server v${referenceVersion} compatible, bun ${Bun.version})`);
+      return;
+    case "help":
+      console.log(usageText);
+      return;
+    case "error":
+      console.error(`nats-bun: ${action.message}`);
+      process.exit(1);
+    case "signal":
+      try {
+        sendSignal(action.signal, action.pid);
+      } catch (e) {
+        console.error(`nats-bun: ${(e as Error).message}`);
+        process.exit(1);
+      }
+      return;
+    case "check":
+      console.log(`nats-bun: configuration file ${action.opts.configFile} is valid`);
+      return;
+    case "run":
+      break;
+  }
+
+  const opts = action.opts;
+  const logger = new Logger({
+    debug: opts.debug,
+    trace: opts.trace,
+    logtime: opts.logtime,
+    logtimeUtc: opts.logtimeUtc,
+    file: opts.logFile,
+    sizeLimitBytes: opts.logSizeLimitBytes,
+    maxFiles: opts.logMaxFiles,
+  });
+  for (const w of action.warnings) logger.warn(w);
+
+  const server = new Server(opts, logger);
+  try {
+    server.start();
+  } catch (e) {
+    logger.fatal((e as Error).message);
+    process.exit(1);
+  }
+
+  const stop = (signal: string): void => {
+    logger.debug(`Trapped "${signal}" signal`);
+    server.shutdown();
+    logger.close();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => stop("interrupt"));
+  process.on("SIGTERM", () => stop("terminated"));
+  process.on("SIGUSR1", () => logger.reopen());
+}

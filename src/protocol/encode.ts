@@ -1,0 +1,47 @@
+// Server → client protocol lines as bytes. MSG/HMSG headers are written straight into a
+// connection's outbound buffer by server/outbound.ts; this file holds the fixed lines and
+// the INFO encoder.
+import { encodeUtf8 } from "../util/bytes.ts";
+import type { InfoJson } from "./wire_types.ts";
+
+export const PING_LINE = encodeUtf8("PING\r\n");
+export const PONG_LINE = encodeUtf8("PONG\r\n");
+export const OK_LINE = encodeUtf8("+OK\r\n");
+
+/** `-ERR '<text>'\r\n` (the reference's errProto). */
+export function errLine(text: string): Uint8Array {
+  return encodeUtf8(`-ERR '${text}'\r\n`);
+}
+
+/**
+ * JSON as Go's encoding/json writes it: like JSON.stringify, but with '<', '>', '&' and
+ * U+2028/U+2029 escaped. Keeps our INFO byte-identical to the reference's for the same values.
+ */
+export function goJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+}
+
+const INFO_FIELD_ORDER: (keyof InfoJson)[] = [
+  "server_id", "server_name", "version", "proto", "git_commit", "go", "host", "port", "headers",
+  "auth_required", "tls_required", "tls_verify", "tls_available", "max_payload", "jetstream", "ip",
+  "client_id", "client_ip", "nonce", "cluster", "domain", "connect_urls", "ws_connect_urls", "ldm",
+  "nats_bun",
+];
+/** Fields the reference marshals with `omitempty`. */
+const OMIT_EMPTY = new Set<keyof InfoJson>([
+  "git_commit", "auth_required", "tls_required", "tls_verify", "tls_available", "jetstream", "ip",
+  "client_id", "client_ip", "nonce", "cluster", "domain", "connect_urls", "ws_connect_urls", "ldm",
+  "nats_bun",
+]);
+
+/** `INFO {json} \r\n` — note the space before CRLF, as the reference joins "INFO", json, CRLF with spaces. */
+export function infoLine(info: InfoJson): Uint8Array {
+  const ordered: Record<string, unknown> = {};
+  for (const k of INFO_FIELD_ORDER) {
+    const v = info[k];
+    if (v === undefined) continue;
+    if (OMIT_EMPTY.has(k) && (v === false || v === "" || v === 0 || (Array.isArray(v) && v.length === 0))) continue;
+    ordered[k] = v;
+  }
+  return encodeUtf8(`INFO ${goJson(ordered)} \r\n`);
+}

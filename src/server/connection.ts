@@ -1,0 +1,559 @@
+// One client connection: its socket, parse state, CONNECT options, subscriptions, outbound
+// buffer, liveness (pings) and deadlines. It is the parser's sink; publishing is handed to
+// deliver.ts, which writes into other connections' outbound buffers.
+//
+// Timers: none per connection. The server's housekeeping tick calls `housekeeping(now)`,
+// which runs the auth timeout, the ping timer, the write deadline and buffer release —
+// the reference's per-client timers, checked at housekeepingTickMs granularity.
+import type { Socket } from "bun";
+import * as C from "../constants.ts";
+import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
+import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
+import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
+import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
+import { bytesEqual, decodeUtf8, encodeUtf8, quoteBytes } from "../util/bytes.ts";
+import type { Account } from "./account.ts";
+import { deliverMessage } from "./deliver.ts";
+import { Outbound } from "./outbound.ts";
+import { isValidLiteralSubject } from "./subject.ts";
+import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
+import type { Server } from "./server.ts";
+
+/** Bytes of the last published subject kept for the per-connection subject cache. */
+const SUBJECT_CACHE_MAX_BYTES = 256;
+
+export class ClientConnection implements ParserSink {
+  readonly cid: number;
+  readonly server: Server;
+  readonly socket: Socket<ClientConnection>;
+  readonly parser: Parser;
+  readonly out = new Outbound();
+  readonly host: string;
+  readonly port: number;
+  readonly startMs: number;
+  account: Account;
+  opts: ConnectOptions = defaultConnectOptions();
+  subs: Map<string, Subscription> = new Map();
+
+  // Flags
+  connectReceived = false;
+  closed = false;
+  /** Authentication required and not yet passed. */
+  awaitingAuth = false;
+  /** Effective header support (server and client both). */
+  headers = false;
+  echo = true;
+  /** A flush is scheduled (in the server's dirty list). */
+  dirty = false;
+  /** The socket refused bytes; waiting for `drain`. */
+  writeBlocked = false;
+  writeBlockedSinceMs = 0;
+  /** Producers paused because this connection's outbound buffer is too full. */
+  stalledProducers: ClientConnection[] | null = null;
+  /** This connection's socket is paused (stalled producer). */
+  paused = false;
+  /** Protocol trace on (-V). */
+  trace: boolean;
+
+  // Limits (snapshotted at accept, as the reference does)
+  maxPayload: number;
+  maxSubs: number;
+
+  // Statistics
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+
+  // Liveness (reference: c.last, c.ping.*, c.rtt)
+  lastActivityMs: number;
+  lastPingReceivedMs = 0;
+  pingsOut = 0;
+  rttStartMs = 0;
+  rttMs = 0;
+  pingDueMs: number;
+  authDeadlineMs = 0;
+  firstPongSent = false;
+  #inMsgsBefore = 0;
+  #subsTouched = false;
+
+  // Per-connection one-entry cache of the last subject published (see deliver.ts).
+  lastSubjectBytes: Uint8Array | null = null;
+  lastSubjectLength = -1;
+  lastSubject = "";
+  lastResult: SublistResult = emptyResult;
+  lastResultGeneration = -1;
+
+  // Stashed input while parsing is suspended (asynchronous authentication).
+  #suspendedInput: Uint8Array[] | null = null;
+  #description: string;
+
+  constructor(server: Server, socket: Socket<ClientConnection>, cid: number, account: Account, nowMs: number) {
+    this.server = server;
+    this.socket = socket;
+    this.cid = cid;
+    this.account = account;
+    const opts = server.opts;
+    this.parser = new Parser(this, opts.maxControlLineBytes);
+    this.host = socket.remoteAddress;
+    this.port = socket.remotePort;
+    this.startMs = nowMs;
+    this.lastActivityMs = nowMs;
+    this.pingDueMs = nowMs + opts.pingIntervalMs;
+    this.maxPayload = opts.maxPayloadBytes;
+    this.maxSubs = opts.maxSubscriptions;
+    this.trace = server.logger.traceEnabled;
+    this.#description = `${this.host}:${this.port} - cid:${cid}`;
+  }
+
+  /** Log prefix: `ip:port - cid:N` plus, after CONNECT, the client's `"vX:lang:name"`. */
+  get description(): string {
+    return this.#description;
+  }
+
+  // ---- Reading ---------------------------------------------------------------------------
+
+  onData(buf: Uint8Array): void {
+    if (this.closed) return;
+    if (this.#suspendedInput !== null) {
+      this.#suspendedInput.push(buf);
+      return;
+    }
+    this.#inMsgsBefore = this.inMsgs;
+    this.#subsTouched = false;
+    const consumed = this.parser.parse(buf);
+    // Parsing may have been suspended by this very chunk's CONNECT (see #suspend).
+    const stash = this.#suspendedInput as Uint8Array[] | null;
+    if (consumed < buf.length && stash !== null) stash.push(buf.subarray(consumed));
+    if (this.inMsgs !== this.#inMsgsBefore || this.#subsTouched) this.lastActivityMs = Date.now();
+  }
+
+  // ---- ParserSink ------------------------------------------------------------------------
+
+  onAuthViolation(): void {
+    this.authViolation();
+  }
+
+  onParseError(snippet: string): void {
+    this.sendErr(ProtoError.unknownOp.text);
+    this.server.logger.error(`${this.#description} - Client parser ERROR, proto=${snippet}`);
+    this.close(ClosedReason.protocolViolation);
+  }
+
+  onMaxControlLine(argLength: number, snippet: string): void {
+    this.sendErr(ProtoError.maxControlLine.text);
+    this.server.logger.error(`${this.#description} - maximum control line exceeded: max_control_line ${this.parser.maxControlLine}, length ${argLength} (snip: ${snippet}...)`);
+    this.close(ClosedReason.maxControlLineExceeded);
+  }
+
+  onProtocolViolation(reason: string): void {
+    this.server.logger.error(`${this.#description} - ${reason}`);
+    this.close(ClosedReason.protocolViolation);
+  }
+
+  onConnect(buf: Uint8Array, start: number, end: number): void {
+    const text = decodeUtf8(buf, start, end);
+    if (this.trace) this.#traceIn("CONNECT", redactPassword(text));
+    const now = Date.now();
+    this.lastActivityMs = now;
+    this.rttMs = Math.max(now - this.startMs, 0.001);
+    const opts = this.server.opts;
+    // The first PING follows CONNECT quickly (reference setFirstPingTimer).
+    this.pingDueMs = now + (opts.disableShortFirstPing ? opts.pingIntervalMs : Math.min(opts.pingIntervalMs, C.firstClientPingIntervalMs));
+
+    const err = applyConnectJson(this.opts, text);
+    if (err !== null) {
+      this.server.logger.error(`${this.#description} - ${err}`);
+      this.close(ClosedReason.protocolViolation);
+      return;
+    }
+    this.connectReceived = true;
+    this.echo = this.opts.echo;
+    this.headers = !opts.noHeaderSupport && this.opts.headers;
+    this.parser.headers = this.headers;
+    this.#describeClient();
+
+    const verdict = this.server.authenticate(this);
+    if (verdict === true) this.#afterAuth();
+    else if (verdict === false) this.authViolation();
+    else {
+      // Asynchronous check (bcrypt): hold further input until it is decided.
+      this.#suspend();
+      verdict.then(
+        (ok) => {
+          if (this.closed) return;
+          if (ok) this.#afterAuth();
+          else this.authViolation();
+          this.#resume();
+          this.server.flushDirty();
+        },
+        (e: unknown) => {
+          this.server.logger.error(`${this.#description} - authentication error: ${(e as Error).message}`);
+          this.authViolation();
+          this.server.flushDirty();
+        },
+      );
+    }
+  }
+
+  #afterAuth(): void {
+    if (this.closed) return;
+    // Account designation in CONNECT is refused by the reference (legacy sandbox feature).
+    if (this.opts.new_account || this.opts.account !== "") {
+      this.authViolation();
+      return;
+    }
+    this.awaitingAuth = false;
+    this.parser.requireConnect = false;
+    const proto = this.opts.protocol;
+    if (proto < 0 || proto > C.protocolLevel) {
+      this.sendErr(ProtoError.badProtocol.text);
+      this.close(ClosedReason.badClientProtocolVersion);
+      return;
+    }
+    if (this.opts.no_responders && !this.headers) {
+      this.sendErr(ProtoError.noRespondersNeedHeaders.text);
+      this.close(ClosedReason.noRespondersRequiresHeaders);
+      return;
+    }
+    if (this.opts.verbose) this.sendOk();
+  }
+
+  #describeClient(): void {
+    const { version, lang, name } = this.opts;
+    let ncs = "";
+    if (version !== "") ncs = `v${version}`;
+    if (lang !== "") ncs = version === "" ? lang : `${ncs}:${lang}`;
+    if (name !== "") ncs = version === "" && lang === "" ? name : `${ncs}:${name}`;
+    this.#description = `${this.host}:${this.port} - cid:${this.cid}` + (ncs !== "" ? ` - ${JSON.stringify(ncs)}` : "");
+  }
+
+  #suspend(): void {
+    this.#suspendedInput = [];
+    this.parser.suspend();
+    (this.socket as unknown as { pause(): void }).pause();
+  }
+
+  #resume(): void {
+    const pending = this.#suspendedInput;
+    this.#suspendedInput = null;
+    this.parser.resume();
+    if (!this.paused && !this.closed) (this.socket as unknown as { resume(): void }).resume();
+    if (pending !== null) for (const chunk of pending) this.onData(chunk);
+  }
+
+  onInfo(buf: Uint8Array, start: number, end: number): void {
+    // Clients may send INFO; the reference decodes and ignores it, closing only on bad JSON.
+    try {
+      JSON.parse(decodeUtf8(buf, start, end));
+    } catch (e) {
+      this.server.logger.error(`${this.#description} - ${(e as Error).message}`);
+      this.close(ClosedReason.protocolViolation);
+    }
+  }
+
+  onClientError(buf: Uint8Array, start: number, end: number): void {
+    this.server.logger.error(`${this.#description} - Client Error ${decodeUtf8(buf, start, end)}`);
+    this.close(ClosedReason.parseError);
+  }
+
+  onPing(): void {
+    if (this.trace) this.#traceIn("PING", "");
+    this.sendProto(PONG_LINE, "PONG");
+    this.lastPingReceivedMs = Date.now();
+    if (this.connectReceived && !this.firstPongSent) this.firstPongSent = true;
+  }
+
+  onPong(): void {
+    if (this.trace) this.#traceIn("PONG", "");
+    this.pingsOut = 0;
+    this.rttMs = Math.max(Date.now() - this.rttStartMs, 0.001);
+  }
+
+  onSub(buf: Uint8Array, ss: number, se: number, qs: number, qe: number, sids: number, side: number): void {
+    const subject = decodeUtf8(buf, ss, se);
+    const queue = qs >= 0 ? decodeUtf8(buf, qs, qe) : null;
+    const sid = decodeUtf8(buf, sids, side);
+    if (this.trace) this.#traceIn("SUB", queue === null ? `${subject} ${sid}` : `${subject} ${queue} ${sid}`);
+    this.#subsTouched = true;
+    const maxTokens = this.server.opts.maxSubTokens;
+    if (maxTokens > 0 && subject.split(".").length > maxTokens) {
+      this.sendErr(`Permissions Violation for Subscription to "${subject}", too many tokens`);
+      this.server.logger.error(`${this.#description} - Subscription Violation Too Many Tokens - User "${this.opts.user}", Subject "${subject}", SID ${sid}`);
+      return;
+    }
+    if (this.maxSubs > 0 && this.subs.size >= this.maxSubs) {
+      this.sendErr(ProtoError.maxSubscriptions.text);
+      this.server.logger.error(`${this.#description} - ${ProtoError.maxSubscriptions.text}`);
+      return;
+    }
+    if (!this.subs.has(sid)) {
+      if (!isValidSubscriptionSubject(subject)) {
+        this.sendErr(ProtoError.invalidSubject.text);
+        return;
+      }
+      const sub = new Subscription(this, subject, queue, sid, encodeUtf8(sid));
+      this.subs.set(sid, sub);
+      this.account.sublist.insert(sub);
+    }
+    if (this.opts.verbose) this.sendOk();
+  }
+
+  onUnsub(buf: Uint8Array, sids: number, side: number, max: number, hasMax: boolean): void {
+    const sid = decodeUtf8(buf, sids, side);
+    if (this.trace) this.#traceIn("UNSUB", hasMax ? `${sid} ${decodeUtf8(buf, side, side) || max}` : sid);
+    this.#subsTouched = true;
+    const sub = this.subs.get(sid);
+    let unsubscribeNow = false;
+    if (sub !== undefined) {
+      if (max > 0 && max > sub.delivered) sub.max = max;
+      else {
+        sub.max = 0;
+        unsubscribeNow = true;
+      }
+    }
+    if (this.opts.verbose) this.sendOk();
+    if (unsubscribeNow) this.unsubscribe(sub!);
+  }
+
+  onPubLine(pa: PubArgs): void {
+    if (this.trace) this.#traceIn(pa.hdr >= 0 ? "HPUB" : "PUB", decodeUtf8(pa.buf, pa.subjectStart, pa.subjectEnd) + (pa.replyEnd > pa.replyStart ? " " + decodeUtf8(pa.buf, pa.replyStart, pa.replyEnd) : "") + (pa.hdr >= 0 ? ` ${pa.hdr}` : "") + ` ${pa.size}`);
+    if (pa.size > this.maxPayload) {
+      this.server.logger.error(`${this.#description} - maximum payload exceeded: ${pa.size} vs ${this.maxPayload}`);
+      this.sendErr(ProtoError.maxPayload.text);
+      this.close(ClosedReason.maxPayloadExceeded);
+      return;
+    }
+    if (this.opts.pedantic && !isValidLiteralSubject(decodeUtf8(pa.buf, pa.subjectStart, pa.subjectEnd))) this.sendErr(ProtoError.invalidPublishSubject.text);
+  }
+
+  onMsg(pa: PubArgs, payload: Uint8Array, payloadStart: number): void {
+    if (this.trace) this.server.logger.trace(`${this.#description} - <<- MSG_PAYLOAD: [${quoteBytes(payload, payloadStart, payloadStart + pa.size)}]`);
+    const size = pa.size;
+    this.inMsgs++;
+    this.inBytes += size;
+    const server = this.server;
+    server.inMsgs++;
+    server.inBytes += size;
+    if (this.opts.verbose) this.sendOk();
+    deliverMessage(this, pa, payload, payloadStart);
+  }
+
+  // ---- Subject cache ---------------------------------------------------------------------
+
+  /** The subject at argBuf[ss, se) as a string, reusing the last one when the bytes repeat. */
+  subjectString(argBuf: Uint8Array, ss: number, se: number): string {
+    const len = se - ss;
+    const cached = this.lastSubjectBytes;
+    if (len === this.lastSubjectLength && cached !== null && bytesEqual(argBuf, ss, se, cached, len)) return this.lastSubject;
+    const subject = decodeUtf8(argBuf, ss, se);
+    this.lastSubject = subject;
+    this.lastResultGeneration = -1;
+    if (len <= SUBJECT_CACHE_MAX_BYTES) {
+      const bytes = cached !== null && cached.length >= len ? cached : new Uint8Array(SUBJECT_CACHE_MAX_BYTES);
+      for (let i = 0; i < len; i++) bytes[i] = argBuf[ss + i];
+      this.lastSubjectBytes = bytes;
+      this.lastSubjectLength = len;
+    } else {
+      this.lastSubjectLength = -1;
+    }
+    return subject;
+  }
+
+  // ---- Writing ---------------------------------------------------------------------------
+
+  /** Queues a protocol line and schedules a flush. */
+  sendProto(line: Uint8Array, traceText?: string): void {
+    if (this.closed) return;
+    if (this.trace && traceText !== undefined) this.server.logger.trace(`${this.#description} - ->> [${traceText}]`);
+    this.out.append(line);
+    this.server.markDirty(this);
+  }
+
+  sendOk(): void {
+    this.sendProto(OK_LINE, "OK");
+  }
+
+  sendErr(text: string): void {
+    this.sendProto(errLine(text), `-ERR ${text}`);
+  }
+
+  /**
+   * Writes pending bytes to the socket. Returns false if the socket refused some (the rest
+   * waits for `drain`).
+   */
+  flush(): boolean {
+    this.dirty = false;
+    if (this.writeBlocked) return false;
+    const out = this.out;
+    const pending = out.tail - out.head;
+    if (pending === 0 || out.buf === null) return true;
+    const n = this.socket.write(out.buf, out.head, pending);
+    if (n === pending) {
+      out.consumed(n);
+      return true;
+    }
+    if (n < 0) {
+      // Socket already closed; its close handler cleans up.
+      out.consumed(pending);
+      return true;
+    }
+    out.consumed(n);
+    this.writeBlocked = true;
+    this.writeBlockedSinceMs = Date.now();
+    return false;
+  }
+
+  /** The socket can take more bytes. */
+  onDrain(): void {
+    if (!this.writeBlocked) return;
+    this.writeBlocked = false;
+    this.flush();
+    if (!this.writeBlocked) this.#releaseStalledProducers();
+  }
+
+  /** A producer must wait until this (receiving) connection drains. */
+  stallProducer(producer: ClientConnection): void {
+    if (producer === this || producer.paused) return;
+    (this.stalledProducers ??= []).push(producer);
+    producer.paused = true;
+    (producer.socket as unknown as { pause(): void }).pause();
+  }
+
+  #releaseStalledProducers(): void {
+    const list = this.stalledProducers;
+    if (list === null) return;
+    this.stalledProducers = null;
+    for (const p of list) {
+      if (!p.paused) continue;
+      p.paused = false;
+      if (!p.closed) (p.socket as unknown as { resume(): void }).resume();
+    }
+  }
+
+  // ---- Subscriptions ---------------------------------------------------------------------
+
+  unsubscribe(sub: Subscription): void {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.subs.delete(sub.sid);
+    this.account.sublist.remove(sub);
+    if (this.trace) this.server.logger.trace(`${this.#description} - <-> [DELSUB ${sub.sid}]`);
+  }
+
+  // ---- Errors and closing ----------------------------------------------------------------
+
+  authViolation(): void {
+    const user = this.opts.user;
+    this.server.logger.error(`${this.#description} - authentication error` + (this.server.hasUsers ? ` - User ${JSON.stringify(user)}` : ""));
+    this.sendErr(ProtoError.authViolation.text);
+    this.close(ClosedReason.authViolation);
+  }
+
+  /**
+   * Closes the connection: stops parsing, removes its subscriptions, writes what is still
+   * buffered (an -ERR, typically) and ends the socket.
+   */
+  close(reason: ClosedReasonText): void {
+    if (this.closed) return;
+    this.parser.stop();
+    // Write what is queued (the -ERR that explains the close) before the socket goes.
+    if (!this.writeBlocked && this.out.pending > 0) this.flush();
+    this.closed = true;
+    this.closeReason = reason;
+    for (const sub of this.subs.values()) {
+      sub.closed = true;
+      this.account.sublist.remove(sub);
+    }
+    if (this.trace) for (const sub of this.subs.values()) this.server.logger.trace(`${this.#description} - <-> [DELSUB ${sub.sid}]`);
+    this.#releaseStalledProducers();
+    this.server.removeConnection(this, reason);
+    this.socket.end();
+  }
+
+  closeReason: ClosedReasonText | "" = "";
+
+  /** The socket went away (peer closed, or our end()). */
+  onSocketClosed(): void {
+    if (!this.closed) this.close(ClosedReason.clientClosed);
+  }
+
+  // ---- Timers (driven by the server's housekeeping tick) -----------------------------------
+
+  housekeeping(now: number): void {
+    if (this.closed) return;
+    const opts = this.server.opts;
+    if (this.awaitingAuth && now >= this.authDeadlineMs) {
+      this.sendErr(ProtoError.authTimeout.text);
+      this.server.logger.debug(`${this.#description} - ${ProtoError.authTimeout.text}`);
+      this.close(ClosedReason.authTimeout);
+      return;
+    }
+    if (this.writeBlocked && now - this.writeBlockedSinceMs >= opts.writeDeadlineMs) {
+      this.server.logger.info(`${this.#description} - Slow Consumer Detected: WriteDeadline of ${formatDuration(opts.writeDeadlineMs)} exceeded with ${this.out.pending} total bytes.`);
+      this.server.slowConsumers++;
+      this.close(ClosedReason.slowConsumerWriteDeadline);
+      return;
+    }
+    if (now >= this.pingDueMs) this.#pingTimer(now);
+    if (!this.closed) this.out.releaseIfIdle();
+  }
+
+  /** The reference's processPingTimer. */
+  #pingTimer(now: number): void {
+    const opts = this.server.opts;
+    const needRtt = this.rttMs === 0 || now - this.rttStartMs > C.rttMeasurementIntervalMs;
+    let sendPing = true;
+    if (!needRtt && (now - this.lastActivityMs < opts.pingIntervalMs || now - this.lastPingReceivedMs < opts.pingIntervalMs)) {
+      sendPing = false;
+      this.server.logger.debug(`${this.#description} - Delaying PING due to client activity`);
+    }
+    if (sendPing) {
+      if (this.pingsOut + 1 > opts.pingMax) {
+        this.server.logger.debug(`${this.#description} - Stale Client Connection - Closing`);
+        this.sendErr(ProtoError.staleConnection.text);
+        this.close(ClosedReason.staleConnection);
+        return;
+      }
+      this.pingsOut++;
+      this.rttStartMs = now;
+      this.sendProto(PING_LINE, "PING");
+    }
+    this.pingDueMs = now + opts.pingIntervalMs;
+  }
+
+  #traceIn(op: string, arg: string): void {
+    this.server.logger.trace(`${this.#description} - <<- [${arg === "" ? op : `${op} ${arg}`}]`);
+  }
+}
+
+/**
+ * The reference inserts SUB subjects into its sublist unchecked except for empty tokens and
+ * tokens after '>' (Sublist.Insert); whitespace cannot occur since arguments are split on it.
+ */
+function isValidSubscriptionSubject(subject: string): boolean {
+  const tokens = subject.split(".");
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i].length === 0) return false;
+    if (tokens[i] === ">" && i !== tokens.length - 1) return false;
+  }
+  return true;
+}
+
+/** Removes the password from a CONNECT line for tracing (reference removePassFromTrace). */
+function redactPassword(text: string): string {
+  return text.replace(/("pass"\s*:\s*")((?:[^"\\]|\\.)*)(")/, "$1[REDACTED]$3");
+}
+
+/** Go's time.Duration String() for whole milliseconds: 10s, 1m0s, 250ms. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  const totalSeconds = ms / 1000;
+  const h = Math.floor(totalSeconds / 3600);
+  const m = Math.floor((totalSeconds % 3600) / 60);
+  const s = totalSeconds % 60;
+  const sText = Number.isInteger(s) ? `${s}s` : `${s.toFixed(3).replace(/0+$/, "")}s`;
+  if (h > 0) return `${h}h${m}m${sText}`;
+  if (m > 0) return `${m}m${sText}`;
+  return sText;
+}

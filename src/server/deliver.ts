@@ -1,0 +1,111 @@
+// The publish path: a complete message from a client → matching subscriptions → their
+// connections' outbound buffers. Synchronous, no awaits, no allocation on the common path:
+// the subject string and match result come from the publisher's one-entry cache when the
+// subject repeats, and MSG lines are written straight into each receiver's buffer from the
+// publisher's bytes (reference: processInboundClientMsg → processMsgResults → deliverMsg).
+import type { PubArgs } from "../protocol/parser.ts";
+import type { ClientConnection } from "./connection.ts";
+import type { Subscription } from "./sublist.ts";
+import { ClosedReason } from "../protocol/errors.ts";
+import { encodeUtf8 } from "../util/bytes.ts";
+
+/** Delivers the message in `pa` (payload at payload[ps]) published by `pub`. */
+export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint8Array, ps: number): void {
+  const sublist = pub.account.sublist;
+  const subject = pub.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd);
+  let result = pub.lastResult;
+  if (pub.lastResultGeneration !== sublist.generation) {
+    result = sublist.match(subject);
+    pub.lastResult = result;
+    pub.lastResultGeneration = sublist.generation;
+  }
+
+  let delivered = 0;
+  const psubs = result.psubs;
+  for (let i = 0; i < psubs.length; i++) {
+    if (deliverTo(pub, psubs[i], pa, payload, ps)) delivered++;
+  }
+  const qsubs = result.qsubs;
+  for (let g = 0; g < qsubs.length; g++) {
+    const group = qsubs[g];
+    const n = group.length;
+    // One member per group, starting at a random one and moving on if it cannot take the
+    // message (closed, or the publisher itself with echo off).
+    const start = n > 1 ? Math.floor(Math.random() * n) : 0;
+    for (let k = 0; k < n; k++) {
+      if (deliverTo(pub, group[(start + k) % n], pa, payload, ps)) {
+        delivered++;
+        break;
+      }
+    }
+  }
+
+  if (delivered === 0) {
+    if (pa.replyEnd > pa.replyStart && pub.opts.no_responders) sendNoResponders(pub, pa);
+    return;
+  }
+  const server = pub.server;
+  server.outMsgs += delivered;
+  server.outBytes += delivered * pa.size;
+}
+
+/** Queues the message on one subscription's connection; false if it was not delivered. */
+function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number): boolean {
+  const client = sub.conn as ClientConnection;
+  if (client === pub && !pub.echo) return false;
+  if (sub.closed || client.closed) return false;
+
+  // Auto-unsubscribe: deliver the max-th message, then remove; beyond it, remove and drop.
+  sub.delivered++;
+  let lastOne = false;
+  if (sub.max > 0) {
+    if (sub.delivered > sub.max) {
+      client.unsubscribe(sub);
+      return false;
+    }
+    lastOne = sub.delivered === sub.max;
+  }
+
+  const out = client.out;
+  let written: number;
+  const hdr = pa.hdr;
+  if (hdr > 0 && client.headers) {
+    written = out.appendMsg(pa.buf, pa.subjectStart, pa.subjectEnd, sub.sidBytes, pa.replyStart, pa.replyEnd, pa.hdbStart, pa.hdbEnd, pa.szStart, pa.szEnd, payload, ps, pa.size);
+  } else if (hdr > 0) {
+    // A client without header support gets the payload only, with the size adjusted.
+    written = out.appendMsgStripped(pa.buf, pa.subjectStart, pa.subjectEnd, sub.sidBytes, pa.replyStart, pa.replyEnd, payload, ps + hdr, pa.size - hdr);
+  } else {
+    written = out.appendMsg(pa.buf, pa.subjectStart, pa.subjectEnd, sub.sidBytes, pa.replyStart, pa.replyEnd, 0, 0, pa.szStart, pa.szEnd, payload, ps, pa.size);
+  }
+  client.outMsgs++;
+  client.outBytes += pa.size;
+  if (client.trace) client.server.logger.trace(`${client.description} - ->> [${hdr > 0 && client.headers ? "HMSG" : "MSG"} ${pub.lastSubject} ${sub.sid}${pa.replyEnd > pa.replyStart ? " " + new TextDecoder().decode(pa.buf.subarray(pa.replyStart, pa.replyEnd)) : ""} ${pa.size}]`);
+  void written;
+
+  if (!client.dirty) client.server.markDirty(client);
+  const pending = out.tail - out.head;
+  if (pending > client.server.outboundFlushThresholdBytes) client.server.flushEarly(client, pub, pending);
+  if (lastOne) client.unsubscribe(sub);
+  return true;
+}
+
+const NO_RESPONDERS_SUFFIX = encodeUtf8(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
+
+/**
+ * `HMSG <reply> <sid> 16 16\r\nNATS/1.0 503\r\n\r\n\r\n` to the publisher's own subscription on
+ * the reply subject, if it has one (reference processInboundClientMsg, v2.9).
+ */
+function sendNoResponders(pub: ClientConnection, pa: PubArgs): void {
+  const reply = new TextDecoder().decode(pa.buf.subarray(pa.replyStart, pa.replyEnd));
+  const r = pub.account.sublist.match(reply);
+  for (const sub of r.psubs) {
+    if (sub.conn !== pub) continue;
+    const line = encodeUtf8(`HMSG ${reply} ${sub.sid}`);
+    pub.out.append(line);
+    pub.out.append(NO_RESPONDERS_SUFFIX);
+    pub.server.markDirty(pub);
+    return;
+  }
+}
+
+export { ClosedReason };

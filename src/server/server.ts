@@ -1,0 +1,288 @@
+// The server: lifecycle, the client listener, accounts, the set of connections, the flush
+// scheduler (dirty connections written once per read batch) and one housekeeping timer.
+import type { Socket, TCPSocketListener } from "bun";
+import { unlinkSync, writeFileSync } from "node:fs";
+import { networkInterfaces } from "node:os";
+import { basename, join } from "node:path";
+import { encodePublicKey, NKeyPrefix } from "../auth/nkeys.ts";
+import type { ServerOptions } from "../config/options.ts";
+import * as C from "../constants.ts";
+import { infoLine } from "../protocol/encode.ts";
+import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
+import type { InfoJson } from "../protocol/wire_types.ts";
+import type { Logger } from "../util/log.ts";
+import { Account } from "./account.ts";
+import { ClientConnection } from "./connection.ts";
+import { listenClients } from "./listener.ts";
+
+export class Server {
+  readonly opts: ServerOptions;
+  readonly logger: Logger;
+  readonly id: string;
+  readonly name: string;
+  readonly globalAccount: Account;
+  readonly connections: Map<number, ClientConnection> = new Map();
+  readonly startedAt = new Date();
+
+  // Statistics (reference /varz names: in_msgs, out_msgs, in_bytes, out_bytes, slow_consumers)
+  inMsgs = 0;
+  inBytes = 0;
+  outMsgs = 0;
+  outBytes = 0;
+  slowConsumers = 0;
+  totalConnections = 0;
+
+  /** A connection's outbound buffer is written straight away beyond this many bytes. */
+  readonly outboundFlushThresholdBytes: number;
+  /** Beyond this many pending bytes at a receiver, its producers are paused. */
+  readonly stallThresholdBytes: number;
+
+  /** User/password configured (for the reference's auth error log line). */
+  readonly hasUsers: boolean;
+  readonly authRequired: boolean;
+
+  #listener: TCPSocketListener<ClientConnection> | null = null;
+  #nextCid = 1;
+  #dirty: ClientConnection[] = [];
+  #housekeeping: ReturnType<typeof setInterval> | null = null;
+  #shuttingDown = false;
+  #infoTemplate: InfoJson;
+  #portsFile = "";
+  #port = 0;
+
+  constructor(opts: ServerOptions, logger: Logger) {
+    this.opts = opts;
+    this.logger = logger;
+    this.id = encodePublicKey(NKeyPrefix.server, crypto.getRandomValues(new Uint8Array(32)));
+    this.name = opts.serverName !== "" ? opts.serverName : this.id;
+    this.globalAccount = new Account(C.globalAccountName, !opts.noSublistCache);
+    this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
+    this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
+    this.hasUsers = opts.username !== "";
+    this.authRequired = opts.username !== "" || opts.authToken !== "";
+    this.#infoTemplate = {
+      server_id: this.id,
+      server_name: this.name,
+      version: C.referenceVersion,
+      proto: C.protocolLevel,
+      go: `bun${Bun.version}`,
+      host: opts.host,
+      port: opts.port,
+      headers: !opts.noHeaderSupport,
+      auth_required: this.authRequired,
+      max_payload: opts.maxPayloadBytes,
+      jetstream: false,
+      nats_bun: C.natsBunVersion,
+    };
+  }
+
+  /** The client port actually bound (useful with port -1). */
+  get port(): number {
+    return this.#port;
+  }
+
+  get running(): boolean {
+    return this.#listener !== null;
+  }
+
+  // ---- Lifecycle ---------------------------------------------------------------------------
+
+  start(): void {
+    const opts = this.opts;
+    const log = this.logger;
+    log.info("Starting nats-bun");
+    log.info(`  Version:  ${C.natsBunVersion} (nats-server ${C.referenceVersion} compatible)`);
+    log.debug(`  Bun:      ${Bun.version}`);
+    log.info(`  Name:     ${this.name}`);
+    log.info(`  ID:       ${this.id}`);
+    if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
+    if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
+
+    const bindPort = opts.port === C.randomPort ? 0 : opts.port;
+    try {
+      this.#listener = listenClients(this, opts.host, bindPort);
+    } catch (e) {
+      throw new Error(`Error listening on port: ${opts.host}:${opts.port}, "${(e as Error).message}"`);
+    }
+    this.#port = this.#listener.port;
+    this.#infoTemplate.port = this.#port;
+    log.info(`Listening for client connections on ${hostPort(opts.host, this.#port)}`);
+    if (opts.clientAdvertise !== "") log.info(`Advertise address for clients: ${opts.clientAdvertise}`);
+    this.#writePortsFile();
+    this.#housekeeping = setInterval(() => this.#tick(), C.housekeepingTickMs);
+    log.info("Server is ready");
+  }
+
+  /**
+   * Stops accepting, closes every client (flushing what is buffered for it), removes the
+   * ports file. Idempotent.
+   */
+  shutdown(): void {
+    if (this.#shuttingDown) return;
+    this.#shuttingDown = true;
+    this.logger.info("Initiating Shutdown...");
+    if (this.#housekeeping !== null) clearInterval(this.#housekeeping);
+    this.#listener?.stop(false);
+    for (const conn of [...this.connections.values()]) conn.close(ClosedReason.serverShutdown);
+    this.flushDirty();
+    this.#listener?.stop(true);
+    this.#listener = null;
+    if (this.#portsFile !== "") {
+      try {
+        unlinkSync(this.#portsFile);
+      } catch (e) {
+        this.logger.error(`Error cleaning up ports file ${this.#portsFile}: ${(e as Error).message}`);
+      }
+    }
+    this.logger.info("Server Exiting..");
+  }
+
+  // ---- Connections -------------------------------------------------------------------------
+
+  acceptConnection(socket: Socket<ClientConnection>): void {
+    if (this.#shuttingDown) {
+      socket.end();
+      return;
+    }
+    const now = Date.now();
+    const conn = new ClientConnection(this, socket, this.#nextCid++, this.globalAccount, now);
+    socket.data = conn;
+    socket.setNoDelay(true);
+    this.totalConnections++;
+    this.logger.debug(`${conn.description} - Client connection created`);
+    conn.sendProto(infoLine(this.#clientInfo(conn)));
+    if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
+      this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
+      conn.sendErr(ProtoError.maxConnections.text);
+      conn.close(ClosedReason.maxConnectionsExceeded);
+      this.flushDirty();
+      return;
+    }
+    this.connections.set(conn.cid, conn);
+    this.globalAccount.connections++;
+    if (this.authRequired) {
+      conn.awaitingAuth = true;
+      conn.parser.requireConnect = true;
+      conn.authDeadlineMs = now + this.opts.authTimeoutMs;
+    }
+    this.flushDirty();
+  }
+
+  #clientInfo(conn: ClientConnection): InfoJson {
+    return { ...this.#infoTemplate, client_id: conn.cid, client_ip: conn.host, max_payload: conn.maxPayload };
+  }
+
+  removeConnection(conn: ClientConnection, reason: ClosedReasonText): void {
+    if (this.connections.delete(conn.cid)) conn.account.connections--;
+    this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
+  }
+
+  /**
+   * Checks CONNECT credentials against single-user or token authorization: true, false, or a
+   * promise when a bcrypt hash has to be verified (kept off the event loop).
+   */
+  authenticate(conn: ClientConnection): boolean | Promise<boolean> {
+    if (!this.authRequired) return true;
+    const opts = this.opts;
+    if (opts.authToken !== "") return comparePassword(opts.authToken, conn.opts.auth_token);
+    if (conn.opts.user !== opts.username) return false;
+    return comparePassword(opts.password, conn.opts.pass);
+  }
+
+  // ---- Flushing ----------------------------------------------------------------------------
+
+  markDirty(conn: ClientConnection): void {
+    if (conn.dirty) return;
+    conn.dirty = true;
+    this.#dirty.push(conn);
+  }
+
+  /** Writes every dirty connection's buffer: once per read batch, timer tick or event. */
+  flushDirty(): void {
+    const list = this.#dirty;
+    if (list.length === 0) return;
+    // Connections made dirty while flushing (none today) would land in the next batch.
+    this.#dirty = [];
+    for (let i = 0; i < list.length; i++) {
+      const conn = list[i];
+      if (conn.closed) {
+        conn.dirty = false;
+        continue;
+      }
+      conn.flush();
+    }
+  }
+
+  /**
+   * A receiver's buffer passed the flush threshold in the middle of a read batch: write now,
+   * and if the socket cannot keep up, pause the producer or cut the slow consumer.
+   */
+  flushEarly(receiver: ClientConnection, producer: ClientConnection, _pending: number): void {
+    if (!receiver.writeBlocked) receiver.flush();
+    const pending = receiver.out.pending;
+    if (pending > this.opts.maxPendingBytes) {
+      this.slowConsumer(receiver);
+      return;
+    }
+    if (pending > this.stallThresholdBytes) receiver.stallProducer(producer);
+  }
+
+  slowConsumer(conn: ClientConnection): void {
+    this.slowConsumers++;
+    this.logger.info(`${conn.description} - Slow Consumer Detected: MaxPending of ${this.opts.maxPendingBytes} Exceeded`);
+    conn.close(ClosedReason.slowConsumerPendingBytes);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    for (const conn of this.connections.values()) conn.housekeeping(now);
+    this.flushDirty();
+  }
+
+  // ---- Ports file --------------------------------------------------------------------------
+
+  /** The reference's `<exe>_<pid>.ports` JSON, so test launchers can find a random port. */
+  #writePortsFile(): void {
+    const dir = this.opts.portsFileDir;
+    if (dir === "") return;
+    const file = join(dir, `${basename(process.execPath)}_${process.pid}.ports`);
+    const ports = { nats: formatUrls("nats", this.opts.host, this.#port) };
+    try {
+      writeFileSync(file, JSON.stringify(ports), { mode: 0o666 });
+      this.#portsFile = file;
+    } catch (e) {
+      this.logger.error(`Error writing ports file (${file}): ${(e as Error).message}`);
+    }
+  }
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** URLs for a listener; a wildcard host lists every local IPv4 address (reference formatURL). */
+function formatUrls(scheme: string, host: string, port: number): string[] {
+  if (host !== "0.0.0.0" && host !== "::" && host !== "") return [`${scheme}://${hostPort(host, port)}`];
+  const urls: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === "IPv4") urls.push(`${scheme}://${a.address}:${port}`);
+  }
+  return urls;
+}
+
+const BCRYPT_PREFIX = /^\$2[abxy]\$\d{2}\$/;
+
+/** Plain or bcrypt comparison (the reference accepts `$2a$…` hashes in the config). */
+function comparePassword(expected: string, given: string): boolean | Promise<boolean> {
+  if (BCRYPT_PREFIX.test(expected)) return Bun.password.verify(given, expected, "bcrypt").catch(() => false);
+  return timingSafeEqualText(expected, given);
+}
+
+function timingSafeEqualText(a: string, b: string): boolean {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  if (ab.length !== bb.length) return false;
+  let diff = 0;
+  for (let i = 0; i < ab.length; i++) diff |= ab[i] ^ bb[i];
+  return diff === 0;
+}

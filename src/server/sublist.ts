@@ -1,0 +1,267 @@
+// The subject trie of one account: which subscriptions does a published subject reach?
+//
+// Levels hold literal tokens in a Map plus one '*' and one '>' child, as in the reference's
+// sublist. Match results are cached per subject (bounded, oldest evicted first) and the
+// cache is invalidated precisely on insert/remove: a literal subscription drops one entry, a
+// wildcard one drops the entries it matches. Every change bumps `generation`, which lets a
+// connection keep its own one-entry cache of the last subject it published to.
+//
+// Results are immutable once built: a subscription removed while a result is being iterated
+// (auto-unsubscribe, a slow consumer cut mid-delivery) does not disturb that iteration.
+import { sublistCacheMax, sublistCacheSweepTo } from "../constants.ts";
+import { subjectIsLiteral, subjectMatches } from "./subject.ts";
+
+/** What the sublist needs of a subscriber; the connection implements it. */
+export interface Subscriber {
+  readonly cid: number;
+}
+
+export class Subscription {
+  /** Auto-unsubscribe after this many deliveries (0 = never). */
+  max = 0;
+  /** Messages delivered so far. */
+  delivered = 0;
+  closed = false;
+
+  constructor(
+    readonly conn: Subscriber,
+    readonly subject: string,
+    readonly queue: string | null,
+    readonly sid: string,
+    /** The sid as bytes, ready to copy into MSG lines. */
+    readonly sidBytes: Uint8Array,
+  ) {}
+}
+
+export class SublistResult {
+  constructor(
+    /** Plain subscriptions: each receives the message. */
+    readonly psubs: readonly Subscription[],
+    /** Queue groups (one array per queue name): one member of each receives it. */
+    readonly qsubs: readonly (readonly Subscription[])[],
+  ) {}
+
+  get empty(): boolean {
+    return this.psubs.length === 0 && this.qsubs.length === 0;
+  }
+}
+
+export const emptyResult = new SublistResult([], []);
+
+class SublistNode {
+  next: SublistLevel | null = null;
+  psubs: Set<Subscription> | null = null;
+  qsubs: Map<string, Set<Subscription>> | null = null;
+
+  isEmpty(): boolean {
+    return (this.psubs === null || this.psubs.size === 0) && (this.qsubs === null || this.qsubs.size === 0) && (this.next === null || this.next.isEmpty());
+  }
+}
+
+class SublistLevel {
+  nodes: Map<string, SublistNode> = new Map();
+  pwc: SublistNode | null = null;
+  fwc: SublistNode | null = null;
+
+  isEmpty(): boolean {
+    return this.nodes.size === 0 && this.pwc === null && this.fwc === null;
+  }
+}
+
+/** Results being collected: plain subs, and queue groups merged by name across nodes. */
+class Collector {
+  psubs: Subscription[] = [];
+  qsubs: Subscription[][] = [];
+  qnames: string[] = [];
+
+  addNode(n: SublistNode): void {
+    if (n.psubs !== null) for (const s of n.psubs) this.psubs.push(s);
+    if (n.qsubs !== null) {
+      for (const [name, members] of n.qsubs) {
+        let idx = this.qnames.indexOf(name);
+        if (idx < 0) {
+          idx = this.qnames.length;
+          this.qnames.push(name);
+          this.qsubs.push([]);
+        }
+        const group = this.qsubs[idx];
+        for (const s of members) group.push(s);
+      }
+    }
+  }
+}
+
+export class Sublist {
+  /** Bumped on every insert/remove. */
+  generation = 0;
+  count = 0;
+  matches = 0;
+  cacheHits = 0;
+  inserts = 0;
+  removes = 0;
+
+  #root = new SublistLevel();
+  #cache: Map<string, SublistResult> | null;
+
+  constructor(useCache = true) {
+    this.#cache = useCache ? new Map() : null;
+  }
+
+  get cacheSize(): number {
+    return this.#cache === null ? 0 : this.#cache.size;
+  }
+
+  /** Adds a subscription. Its subject must already be valid (see subject.ts). */
+  insert(sub: Subscription): void {
+    const tokens = sub.subject.split(".");
+    let level = this.#root;
+    let node: SublistNode | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i];
+      if (t === "*") node = level.pwc ??= new SublistNode();
+      else if (t === ">") node = level.fwc ??= new SublistNode();
+      else {
+        node = level.nodes.get(t) ?? null;
+        if (node === null) {
+          node = new SublistNode();
+          level.nodes.set(t, node);
+        }
+      }
+      if (i < tokens.length - 1) level = node.next ??= new SublistLevel();
+    }
+    const n = node!;
+    if (sub.queue === null) (n.psubs ??= new Set()).add(sub);
+    else {
+      const qsubs = (n.qsubs ??= new Map());
+      let group = qsubs.get(sub.queue);
+      if (group === undefined) {
+        group = new Set();
+        qsubs.set(sub.queue, group);
+      }
+      group.add(sub);
+    }
+    this.count++;
+    this.inserts++;
+    this.#invalidate(sub.subject);
+  }
+
+  /** Removes a subscription; false if it was not there. */
+  remove(sub: Subscription): boolean {
+    const tokens = sub.subject.split(".");
+    const path: { level: SublistLevel; node: SublistNode; token: string }[] = [];
+    let level: SublistLevel | null = this.#root;
+    let node: SublistNode | null = null;
+    for (let i = 0; i < tokens.length; i++) {
+      if (level === null) return false;
+      const t = tokens[i];
+      node = t === "*" ? level.pwc : t === ">" ? level.fwc : (level.nodes.get(t) ?? null);
+      if (node === null) return false;
+      path.push({ level, node, token: t });
+      level = node.next;
+    }
+    const n = node!;
+    let removed = false;
+    if (sub.queue === null) removed = n.psubs?.delete(sub) ?? false;
+    else {
+      const group = n.qsubs?.get(sub.queue);
+      if (group !== undefined) {
+        removed = group.delete(sub);
+        if (group.size === 0) n.qsubs!.delete(sub.queue);
+      }
+    }
+    if (!removed) return false;
+    // Prune empty nodes bottom-up so the trie does not grow without bound under churn.
+    for (let i = path.length - 1; i >= 0; i--) {
+      const { level: l, node: nd, token } = path[i];
+      if (nd.next !== null && nd.next.isEmpty()) nd.next = null;
+      if (!nd.isEmpty()) break;
+      if (token === "*") l.pwc = null;
+      else if (token === ">") l.fwc = null;
+      else l.nodes.delete(token);
+    }
+    this.count--;
+    this.removes++;
+    this.#invalidate(sub.subject);
+    return true;
+  }
+
+  /** The subscriptions a message published on `subject` reaches. */
+  match(subject: string): SublistResult {
+    this.matches++;
+    const cache = this.#cache;
+    if (cache !== null) {
+      const hit = cache.get(subject);
+      if (hit !== undefined) {
+        this.cacheHits++;
+        return hit;
+      }
+    }
+    const tokens = subject.split(".");
+    let result: SublistResult;
+    // Empty tokens never match (the reference returns an empty result).
+    if (tokens.some((t) => t.length === 0)) result = emptyResult;
+    else {
+      const c = new Collector();
+      matchLevel(this.#root, tokens, 0, c);
+      result = c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
+    }
+    if (cache !== null) {
+      cache.set(subject, result);
+      if (cache.size > sublistCacheMax) this.#sweep(cache);
+    }
+    return result;
+  }
+
+  /** Drops the oldest entries (Map iteration is insertion order). */
+  #sweep(cache: Map<string, SublistResult>): void {
+    let excess = cache.size - sublistCacheSweepTo;
+    for (const key of cache.keys()) {
+      if (excess-- <= 0) break;
+      cache.delete(key);
+    }
+  }
+
+  #invalidate(subject: string): void {
+    this.generation++;
+    const cache = this.#cache;
+    if (cache === null || cache.size === 0) return;
+    if (subjectIsLiteral(subject)) {
+      cache.delete(subject);
+      return;
+    }
+    for (const key of cache.keys()) if (subjectMatches(key, subject)) cache.delete(key);
+  }
+
+  /** All subscriptions (for monitoring and tests). */
+  all(): Subscription[] {
+    const out: Subscription[] = [];
+    const walk = (l: SublistLevel): void => {
+      const visit = (n: SublistNode): void => {
+        if (n.psubs !== null) for (const s of n.psubs) out.push(s);
+        if (n.qsubs !== null) for (const g of n.qsubs.values()) for (const s of g) out.push(s);
+        if (n.next !== null) walk(n.next);
+      };
+      for (const n of l.nodes.values()) visit(n);
+      if (l.pwc !== null) visit(l.pwc);
+      if (l.fwc !== null) visit(l.fwc);
+    };
+    walk(this.#root);
+    return out;
+  }
+}
+
+function matchLevel(start: SublistLevel, tokens: string[], from: number, c: Collector): void {
+  let level: SublistLevel | null = start;
+  let pwc: SublistNode | null = null;
+  let node: SublistNode | null = null;
+  for (let i = from; i < tokens.length; i++) {
+    if (level === null) return;
+    if (level.fwc !== null) c.addNode(level.fwc);
+    pwc = level.pwc;
+    if (pwc !== null && pwc.next !== null) matchLevel(pwc.next, tokens, i + 1, c);
+    node = level.nodes.get(tokens[i]) ?? null;
+    level = node === null ? null : node.next;
+  }
+  if (node !== null) c.addNode(node);
+  if (pwc !== null) c.addNode(pwc);
+}

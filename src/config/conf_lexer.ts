@@ -18,8 +18,8 @@
 // them, each with the 1-based line and column of the offending character.
 //
 // Deliberate differences from nats-server v2.9.10, all on inputs it rejects or mangles:
-//   - `]` ends an unsigned number, so `[1, 2, 3]` and `[1k]` work (v2.9.10 lexes `3]` as a
-//     string and fails with "Expected an array value terminator").
+//   - Inside an array `]` ends an unsigned number, so `[1, 2, 3]` and `[1k]` work (v2.9.10
+//     lexes `3]` as a string and fails with "Expected an array value terminator").
 //   - A key with no value (`foo` at the end of a file, `m { a }`) is an error instead of being
 //     dropped or misassigned.
 //   - A lone `/` where a comment could start is an error instead of being skipped.
@@ -100,8 +100,12 @@ export interface Token {
   col: number;
 }
 
-/** Lex a whole config text into tokens ending with `End`; throws ConfigError on bad syntax. */
-export function lexConf(input: string, file = ""): Token[] {
+/**
+ * Lexes config text into tokens ending with `End`. Lazy, so that the parser meets errors in
+ * file order (a bad variable on line 2 is reported before a syntax error on line 9), as the
+ * reference does; throws ConfigError on bad syntax when iteration reaches it.
+ */
+export function lexConf(input: string, file = ""): Generator<Token> {
   return new ConfLexer(input, file).run();
 }
 
@@ -139,10 +143,11 @@ function show(c: string): string {
 class ConfLexer {
   readonly #input: string;
   readonly #file: string;
-  readonly #tokens: Token[] = [];
   /** Index of the first character of every line, for positions of any index. */
   readonly #lineStarts: number[] = [0];
   #pos = 0;
+  /** Open arrays and maps, innermost last: whether `]` may end a number depends on it. */
+  readonly #nesting: ("array" | "map")[] = [];
 
   constructor(input: string, file: string) {
     this.#input = input;
@@ -150,10 +155,9 @@ class ConfLexer {
     for (let i = 0; i < input.length; i++) if (input.charCodeAt(i) === 10) this.#lineStarts.push(i + 1);
   }
 
-  run(): Token[] {
-    this.#lexTop();
-    this.#emit(TokenKind.End, "", this.#pos);
-    return this.#tokens;
+  *run(): Generator<Token> {
+    yield* this.#lexTop();
+    yield this.#token(TokenKind.End, "", this.#pos);
   }
 
   // ---- primitives ------------------------------------------------------------------------
@@ -174,9 +178,9 @@ class ConfLexer {
     return { file: this.#file, line: lo + 1, col: index - this.#lineStarts[lo]! + 1 };
   }
 
-  #emit(kind: TokenKind, text: string, start: number): void {
+  #token(kind: TokenKind, text: string, start: number): Token {
     const p = this.#position(start);
-    this.#tokens.push({ kind, text, line: p.line, col: p.col });
+    return { kind, text, line: p.line, col: p.col };
   }
 
   #fail(index: number, reason: string): never {
@@ -200,7 +204,7 @@ class ConfLexer {
 
   // ---- structure -------------------------------------------------------------------------
 
-  #lexTop(): void {
+  *#lexTop(): Generator<Token> {
     for (;;) {
       const c = this.#peek();
       if (c === EOF) return;
@@ -211,7 +215,7 @@ class ConfLexer {
       }
       if (this.#tryComment()) continue;
       if (c === "/") this.#fail(this.#pos, "Unexpected '/': comments start with '#' or '//'.");
-      this.#lexEntry(false);
+      yield* this.#lexEntry(false);
       this.#lexTopValueEnd();
     }
   }
@@ -236,8 +240,9 @@ class ConfLexer {
   }
 
   /** A key and its value (or an `include`), at the top level or inside a map. */
-  #lexEntry(inMap: boolean): void {
+  *#lexEntry(inMap: boolean): Generator<Token> {
     const keyStart = this.#pos;
+    let keyText: string;
     const c = this.#peek();
     if (isKeySeparator(c)) this.#fail(keyStart, `Unexpected key separator '${c}'${inMap ? "." : ""}`);
 
@@ -249,7 +254,8 @@ class ConfLexer {
         const what = c === '"' ? "double quoted map key" : "quoted map key";
         this.#fail(this.#input.length, inMap ? `Unexpected EOF processing ${what}.` : "Unexpected EOF.");
       }
-      this.#emit(TokenKind.Key, this.#input.slice(this.#pos, close), keyStart);
+      keyText = this.#input.slice(this.#pos, close);
+      yield this.#token(TokenKind.Key, keyText, keyStart);
       this.#pos = close + 1;
     } else {
       while (this.#pos < this.#input.length && !isSpace(this.#peek()) && !isKeySeparator(this.#peek())) this.#pos++;
@@ -257,10 +263,11 @@ class ConfLexer {
       if (this.#pos >= this.#input.length && inMap) this.#fail(this.#pos, "Unexpected EOF processing map key.");
       // `include` is a keyword only when a space follows it (`include: x` is a plain key).
       if (isSpace(this.#peek()) && key.toLowerCase() === "include") {
-        this.#lexInclude();
+        yield* this.#lexInclude();
         return;
       }
-      this.#emit(TokenKind.Key, key, keyStart);
+      keyText = key;
+      yield this.#token(TokenKind.Key, key, keyStart);
     }
 
     // Between a key and its value: any space, including new lines, then an optional separator.
@@ -274,27 +281,26 @@ class ConfLexer {
       // Inside a map a value may start on a later line.
       while (isSpace(this.#peek())) this.#pos++;
       const v = this.#peek();
-      if (v === ",") this.#fail(this.#pos, "Unexpected map value terminator ','.");
-      if (v === "}" || v === EOF) this.#noValue(keyStart);
+      if (v === ",") this.#fail(this.#pos, "Unexpected map value terminator \",\".");
+      if (v === "}" || v === EOF) this.#noValue(keyStart, keyText);
     } else if (!separated && this.#peek() === EOF) {
-      this.#noValue(keyStart);
+      this.#noValue(keyStart, keyText);
     }
-    this.#lexValue();
+    yield* this.#lexValue();
   }
 
-  #noValue(keyStart: number): never {
-    const key = this.#tokens[this.#tokens.length - 1]!.text;
+  #noValue(keyStart: number, key: string): never {
     this.#fail(keyStart, `Expected a value for key '${key}'.`);
   }
 
-  #lexInclude(): void {
+  *#lexInclude(): Generator<Token> {
     while (isBlank(this.#peek())) this.#pos++;
     const start = this.#pos;
     const c = this.#peek();
     if (c === "'" || c === '"') {
       const close = this.#input.indexOf(c, start + 1);
       if (close < 0) this.#fail(this.#input.length, `Unexpected EOF in ${c === '"' ? "double quoted" : "quoted"} include`);
-      this.#emit(TokenKind.Include, this.#input.slice(start + 1, close), start);
+      yield this.#token(TokenKind.Include, this.#input.slice(start + 1, close), start);
       this.#pos = close + 1;
       return;
     }
@@ -310,17 +316,17 @@ class ConfLexer {
       if (d === EOF || isNewline(d) || isBlank(d) || d === ";" || d === "}") break;
       if (d === "'") {
         // A stray quote ends a bare include path and is dropped, as in the reference.
-        this.#emit(TokenKind.Include, this.#input.slice(start, this.#pos), start);
+        yield this.#token(TokenKind.Include, this.#input.slice(start, this.#pos), start);
         this.#pos++;
         return;
       }
       this.#pos++;
     }
     if (this.#pos === start) this.#fail(start, `Expected include value but found '${show(this.#peek())}'`);
-    this.#emit(TokenKind.Include, this.#input.slice(start, this.#pos), start);
+    yield this.#token(TokenKind.Include, this.#input.slice(start, this.#pos), start);
   }
 
-  #lexMap(): void {
+  *#lexMap(): Generator<Token> {
     for (;;) {
       const c = this.#peek();
       if (c === EOF) this.#fail(this.#pos, "Unexpected EOF processing map.");
@@ -332,11 +338,11 @@ class ConfLexer {
       if (isKeySeparator(c)) this.#fail(this.#pos, `Unexpected key separator '${c}'.`);
       if (c === "]") this.#fail(this.#pos, "Unexpected array end ']' processing map.");
       if (c === "}") {
-        this.#emit(TokenKind.MapEnd, "", this.#pos);
+        yield this.#token(TokenKind.MapEnd, "", this.#pos);
         this.#pos++;
         return;
       }
-      this.#lexEntry(true);
+      yield* this.#lexEntry(true);
       // After a value: blanks or a comment, then `,` `;` or a new line, or the closing `}`.
       for (;;) {
         const d = this.#peek();
@@ -356,7 +362,7 @@ class ConfLexer {
     }
   }
 
-  #lexArray(): void {
+  *#lexArray(): Generator<Token> {
     for (;;) {
       const c = this.#peek();
       if (c === EOF) this.#fail(this.#pos, "Unexpected EOF processing array.");
@@ -367,11 +373,11 @@ class ConfLexer {
       if (this.#tryComment()) continue;
       if (c === ",") this.#fail(this.#pos, "Unexpected array value terminator ','.");
       if (c === "]") {
-        this.#emit(TokenKind.ArrayEnd, "", this.#pos);
+        yield this.#token(TokenKind.ArrayEnd, "", this.#pos);
         this.#pos++;
         return;
       }
-      this.#lexValue();
+      yield* this.#lexValue();
       for (;;) {
         const d = this.#peek();
         if (isBlank(d)) {
@@ -395,53 +401,57 @@ class ConfLexer {
 
   // ---- values ----------------------------------------------------------------------------
 
-  #lexValue(): void {
+  *#lexValue(): Generator<Token> {
     while (isBlank(this.#peek())) this.#pos++;
     const start = this.#pos;
     const c = this.#peek();
     switch (c) {
       case "[":
-        this.#emit(TokenKind.ArrayStart, "", start);
+        yield this.#token(TokenKind.ArrayStart, "", start);
         this.#pos++;
-        this.#lexArray();
+        this.#nesting.push("array");
+        yield* this.#lexArray();
+        this.#nesting.pop();
         return;
       case "{":
-        this.#emit(TokenKind.MapStart, "", start);
+        yield this.#token(TokenKind.MapStart, "", start);
         this.#pos++;
-        this.#lexMap();
+        this.#nesting.push("map");
+        yield* this.#lexMap();
+        this.#nesting.pop();
         return;
       case "'": {
         const close = this.#input.indexOf("'", start + 1);
         if (close < 0) this.#fail(this.#input.length, "Unexpected EOF.");
-        this.#emit(TokenKind.String, this.#input.slice(start + 1, close), start);
+        yield this.#token(TokenKind.String, this.#input.slice(start + 1, close), start);
         this.#pos = close + 1;
         return;
       }
       case '"':
         this.#pos++;
-        this.#lexDoubleQuoted(start);
+        yield* this.#lexDoubleQuoted(start);
         return;
       case "-":
         this.#pos++;
-        this.#lexNegativeNumber(start);
+        yield* this.#lexNegativeNumber(start);
         return;
       case "(":
-        this.#lexBlock(start);
+        yield* this.#lexBlock(start);
         return;
       case ".":
         this.#fail(start, "Floats must start with a digit");
     }
     if (isDigit(c)) {
-      this.#lexNumberLike(start);
+      yield* this.#lexNumberLike(start);
       return;
     }
     if (isNewline(c)) this.#fail(start, "Expected value but found new line");
     // A bare word; at the end of input this is the empty string (`a =` gives a = ""), as in
     // the reference.
-    this.#lexBare(start, new TextBuilder());
+    yield* this.#lexBare(start, new TextBuilder());
   }
 
-  #lexDoubleQuoted(start: number): void {
+  *#lexDoubleQuoted(start: number): Generator<Token> {
     const out = new TextBuilder();
     let chunk = this.#pos;
     for (;;) {
@@ -458,14 +468,14 @@ class ConfLexer {
     }
     out.text(this.#input.slice(chunk, this.#pos));
     this.#pos++; // closing quote
-    this.#emit(TokenKind.String, out.finish(), start);
+    yield this.#token(TokenKind.String, out.finish(), start);
   }
 
   /**
    * A bare word from `start` (some of it may already be consumed, e.g. digits that turned out
    * not to be a number). It may hold escapes; without them it may be a boolean or a variable.
    */
-  #lexBare(start: number, out: TextBuilder): void {
+  *#lexBare(start: number, out: TextBuilder): Generator<Token> {
     let chunk = start;
     let escaped = false;
     for (;;) {
@@ -482,17 +492,19 @@ class ConfLexer {
       this.#pos++;
     }
     const raw = this.#input.slice(chunk, this.#pos);
-    // A single quote ends a bare word and is dropped, as in the reference.
-    if (this.#peek() === "'") this.#pos++;
-    if (escaped) {
+    // A single quote ends a bare word, is dropped, and makes it a plain string (no boolean or
+    // variable), as in the reference.
+    const quoteEnded = this.#peek() === "'";
+    if (quoteEnded) this.#pos++;
+    if (escaped || quoteEnded) {
       out.text(raw);
-      this.#emit(TokenKind.String, out.finish(), start);
+      yield this.#token(TokenKind.String, out.finish(), start);
     } else if (boolWords.has(raw.toLowerCase())) {
-      this.#emit(TokenKind.Bool, raw, start);
+      yield this.#token(TokenKind.Bool, raw, start);
     } else if (raw.startsWith("$")) {
-      this.#emit(TokenKind.Variable, raw.slice(1), start);
+      yield this.#token(TokenKind.Variable, raw.slice(1), start);
     } else {
-      this.#emit(TokenKind.String, raw, start);
+      yield this.#token(TokenKind.String, raw, start);
     }
   }
 
@@ -538,42 +550,43 @@ class ConfLexer {
     );
   }
 
-  /** What may follow an integer (the reference's list, plus `]`, see the file comment). */
+  /** What may follow an integer: the reference's list, plus `]` inside an array (see top). */
   #endsNumber(c: string): boolean {
-    return c === EOF || isNewline(c) || isBlank(c) || c === "}" || c === ";" || c === "," || c === "]";
+    if (c === "]") return this.#nesting[this.#nesting.length - 1] === "array";
+    return c === EOF || isNewline(c) || isBlank(c) || c === "}" || c === ";" || c === ",";
   }
 
   /** From a digit: an integer (maybe with a size suffix), float, datetime, IP:port, or a word. */
-  #lexNumberLike(start: number): void {
+  *#lexNumberLike(start: number): Generator<Token> {
     while (isDigit(this.#peek())) this.#pos++;
     const c = this.#peek();
     if (c === "-") {
       // Only a four-digit year may be followed by '-'.
       if (this.#pos - start !== 4) this.#fail(this.#pos, "All ISO8601 dates must be in full Zulu form.");
       this.#pos++;
-      this.#lexDatetime(start);
+      yield* this.#lexDatetime(start);
       return;
     }
     if (c === ".") {
       this.#pos++;
-      this.#lexFraction(start);
+      yield* this.#lexFraction(start);
       return;
     }
     if (isSizeSuffix(c)) {
       this.#pos++;
-      this.#lexSizeSuffix(start);
+      yield* this.#lexSizeSuffix(start);
       return;
     }
     if (this.#endsNumber(c)) {
-      this.#emit(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
+      yield this.#token(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
       return;
     }
     // Something else: the whole thing is a word that starts with digits (e.g. 10ms, 3secret).
     this.#pos++;
-    this.#lexBare(start, new TextBuilder());
+    yield* this.#lexBare(start, new TextBuilder());
   }
 
-  #lexNegativeNumber(start: number): void {
+  *#lexNegativeNumber(start: number): Generator<Token> {
     const c = this.#peek();
     if (!isDigit(c)) {
       if (c === ".") this.#fail(this.#pos, "Floats must start with a digit, not '.'.");
@@ -583,31 +596,31 @@ class ConfLexer {
     const d = this.#peek();
     if (d === ".") {
       this.#pos++;
-      this.#lexFraction(start);
+      yield* this.#lexFraction(start);
       return;
     }
     if (isSizeSuffix(d)) {
       this.#pos++;
-      this.#lexSizeSuffix(start);
+      yield* this.#lexSizeSuffix(start);
       return;
     }
     // Whatever follows is left for the value terminator check.
-    this.#emit(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
+    yield this.#token(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
   }
 
   /** After the suffix letter: optional b/i letters (kb, ki, kib …); otherwise it was a word. */
-  #lexSizeSuffix(start: number): void {
+  *#lexSizeSuffix(start: number): Generator<Token> {
     while ("bBiI".includes(this.#peek()) && this.#peek() !== EOF) this.#pos++;
     const c = this.#peek();
     if (this.#endsNumber(c) || isDigit(c)) {
-      this.#emit(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
+      yield this.#token(TokenKind.Integer, this.#input.slice(start, this.#pos), start);
       return;
     }
-    this.#lexBare(start, new TextBuilder());
+    yield* this.#lexBare(start, new TextBuilder());
   }
 
   /** After `digits.`: a float, or an IP address (with optional :port) if another `.` follows. */
-  #lexFraction(start: number): void {
+  *#lexFraction(start: number): Generator<Token> {
     const c = this.#peek();
     if (!isDigit(c)) this.#fail(this.#pos, `Floats must have a digit after the '.', but got '${show(c)}' instead.`);
     while (isDigit(this.#peek())) this.#pos++;
@@ -616,14 +629,14 @@ class ConfLexer {
         if (this.#peek() === EOF) break;
         this.#pos++;
       }
-      this.#emit(TokenKind.String, this.#input.slice(start, this.#pos), start);
+      yield this.#token(TokenKind.String, this.#input.slice(start, this.#pos), start);
       return;
     }
-    this.#emit(TokenKind.Float, this.#input.slice(start, this.#pos), start);
+    yield this.#token(TokenKind.Float, this.#input.slice(start, this.#pos), start);
   }
 
   /** After `YYYY-`: the rest of a Zulu datetime, `MM-DDTHH:MM:SSZ`, exactly. */
-  #lexDatetime(start: number): void {
+  *#lexDatetime(start: number): Generator<Token> {
     const pattern = "00-00T00:00:00Z";
     for (const want of pattern) {
       const c = this.#peek();
@@ -634,21 +647,21 @@ class ConfLexer {
       }
       this.#pos++;
     }
-    this.#emit(TokenKind.Datetime, this.#input.slice(start, this.#pos), start);
+    yield this.#token(TokenKind.Datetime, this.#input.slice(start, this.#pos), start);
   }
 
   /**
    * `( … )`: raw text up to a `)` that stands alone on its line (a new line right before it
    * and a new line or the end right after it). The text keeps the new line before the `)`.
    */
-  #lexBlock(start: number): void {
+  *#lexBlock(start: number): Generator<Token> {
     let i = start + 1;
     for (;;) {
       const close = this.#input.indexOf(")", i);
       if (close < 0) this.#fail(this.#input.length, "Unexpected EOF processing block.");
       const after = this.#input.charAt(close + 1);
       if (close - 1 > start && this.#input[close - 1] === "\n" && (after === EOF || after === "\n")) {
-        this.#emit(TokenKind.String, this.#input.slice(start + 1, close), start);
+        yield this.#token(TokenKind.String, this.#input.slice(start + 1, close), start);
         this.#pos = close + 1;
         return;
       }

@@ -1,6 +1,6 @@
 // Parser for the NATS configuration format: tokens from conf_lexer.ts → plain values, with the
 // source position of every key. Resolves `$variables` and `include` files as the reference's
-// conf/parse.go does; see the README of conf_lexer.ts for the syntax.
+// conf/parse.go does; see conf_lexer.ts for the syntax.
 //
 // Values: string, number (integers with size suffixes applied; floats), boolean, Date (Zulu
 // datetimes), arrays (ConfValue[]) and maps (ConfMap, a Map in file order).
@@ -116,7 +116,7 @@ const int64Min = -(2n ** 63n);
 const int64Max = 2n ** 63n - 1n;
 
 class Parser {
-  readonly #tokens: Token[];
+  readonly #tokens: Iterator<Token>;
   readonly #file: string;
   readonly #env: Record<string, string | undefined>;
   /** Absolute paths of the files being parsed, outermost first (include cycle detection). */
@@ -125,7 +125,6 @@ class Parser {
   readonly #envChain: string[];
   /** Maps being built, outermost first: the scopes of variable look-up. */
   readonly #scopes: ConfMap[] = [];
-  #next = 0;
 
   constructor(text: string, file: string, env: Record<string, string | undefined>, includeChain: string[], envChain: string[]) {
     this.#tokens = lexConf(text, file);
@@ -142,11 +141,10 @@ class Parser {
   }
 
   #take(): Token {
-    const t = this.#tokens[this.#next];
+    const next = this.#tokens.next();
     // The lexer always ends with End and the grammar never reads past it.
-    if (t === undefined) throw new Error("conf parser read past the end of the tokens");
-    this.#next++;
-    return t;
+    if (next.done) throw new Error("conf parser read past the end of the tokens");
+    return next.value;
   }
 
   #at(t: Token): ConfPosition {

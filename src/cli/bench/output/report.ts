@@ -5,8 +5,10 @@ import type { LatencySummary } from "../latency.ts";
 import { rateSpread, type RunResult, type SampleGroup } from "../stats.ts";
 import { formatBytes, formatCount } from "../units.ts";
 
+/** Three significant figures or whole numbers, as HDR's precision warrants. */
 function fixed(value: number): string {
-  return value >= 100 ? formatCount(value) : value.toFixed(value >= 10 ? 1 : 2);
+  if (value >= 99.95) return formatCount(value);
+  return value.toFixed(value >= 9.995 ? 1 : 2);
 }
 
 export function formatLatencyLine(label: string, latency: LatencySummary): string {

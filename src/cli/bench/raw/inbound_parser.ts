@@ -85,9 +85,9 @@ export class InboundParser {
 
   #consumePayload(chunk: Uint8Array, at: number, length: number): number {
     const take = Math.min(this.#payloadRemaining, length - at);
-    if (this.#readTimestamps && this.#payloadSeen < timestampBytes) {
-      // Payload bytes start after the HMSG header block: the timestamp is in the body.
-      const bodyStart = this.#isHmsg ? this.#headerBytes : 0;
+    // The timestamp is at the start of the body, which follows the HMSG header block.
+    const bodyStart = this.#isHmsg ? this.#headerBytes : 0;
+    if (this.#readTimestamps && this.#payloadSeen < bodyStart + timestampBytes) {
       for (let index = 0; index < take; index += 1) {
         const position = this.#payloadSeen + index - bodyStart;
         if (position >= timestampBytes) break;
@@ -112,7 +112,9 @@ export class InboundParser {
     let end = lineFeed;
     if (end > start && buffer[end - 1] === charCR) end -= 1;
     if (end === start) return;
-    const op = buffer[start] & upperCaseMask;
+    const first = buffer[start];
+    // Letters compare case-insensitively; `+` and `-` must be compared unmasked.
+    const op = first === charPlus || first === charMinus ? first : first & upperCaseMask;
     if (op === charM || op === charH) {
       this.#isHmsg = op === charH;
       this.#startPayload(buffer, start, end);
@@ -136,11 +138,18 @@ export class InboundParser {
     let at = end;
     const total = readNumberBackwards(buffer, start, at);
     at = skipBackwards(buffer, start, at);
+    this.#headerBytes = 0;
     if (this.#isHmsg) {
-      const header = readNumberBackwards(buffer, start, at);
-      this.#headerBytes = header;
+      this.#headerBytes = readNumberBackwards(buffer, start, at);
+      at = skipBackwards(buffer, start, at);
     }
-    if (total < 0) throw new ProtocolError("MSG without a size");
+    // What is left must still hold `MSG <subject> <sid>`: drop the sid (or reply) and
+    // check a subject remains after the op. Cheap: only one short token is scanned.
+    at = skipBackwards(buffer, start, at);
+    const opLength = this.#isHmsg ? 5 : 4;
+    if (total < 0 || this.#headerBytes < 0 || at <= start + opLength) {
+      throw new ProtocolError(`malformed ${this.#isHmsg ? "HMSG" : "MSG"}: ${decoder.decode(buffer.subarray(start, Math.min(end, start + 64)))}`);
+    }
     this.#payloadSize = total;
     this.#payloadSeen = 0;
     this.#payloadRemaining = total + 2;

@@ -14,7 +14,11 @@ const targets = [
 mkdirSync("dist", { recursive: true });
 for (const t of targets) {
   const started = performance.now();
-  await $`bun build src/main.ts --compile --minify --bytecode --target=${t.target} --outfile ${t.out}`.quiet();
+  const r = await $`bun build src/main.ts --compile --minify --bytecode --target=${t.target} --outfile ${t.out}`.quiet().nothrow();
+  if (r.exitCode !== 0) {
+    console.error(r.stderr.toString());
+    process.exit(1);
+  }
   const size = Bun.file(t.out).size;
   console.log(`built ${t.out} (${(size / 1048576).toFixed(1)} MiB) in ${Math.round(performance.now() - started)} ms`);
 }

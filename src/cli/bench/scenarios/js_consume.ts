@@ -3,7 +3,7 @@
 // is recreated at the start so every run reads from the stream's first message; its clients
 // share the messages. Ordered consumers each read everything, like core subscribers.
 // Readers stop at --msgs (capped at what the stream holds) or after the idle timeout.
-import { jetstream, type Consumer, type JsMsg } from "@nats-io/jetstream";
+import { jetstream, type Consumer, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nowMs } from "../clock.ts";
 import { IdleWatch } from "../core/idle_watch.ts";
@@ -57,18 +57,31 @@ async function startReader(run: BenchRun, consumer: Consumer, id: string, expect
   const onMsg = makeCounter(run, sample, expectation, onProgress, finish, watch);
   let stopped = false;
   if (run.kind === "js-fetch") {
+    // The fetch in progress: stopped when the clients together have read everything, so a
+    // fetch that asked for more than was left does not sit until it expires.
+    let current: ConsumerMessages | null = null;
     const loop = (async () => {
       while (!stopped) {
+        // Ask only for what is still missing: a fetch for more than the stream has left
+        // would sit until it expires and add that wait to the run.
+        const remaining = expectation.shared ? expectation.expected - expectation.received : expectation.expected - sample.msgs;
+        if (remaining <= 0) break;
         const started = nowMs();
-        const batch = await consumer.fetch({ max_messages: run.batch, expires: fetchExpiresMs });
+        const batch = await consumer.fetch({ max_messages: Math.min(run.batch, remaining), expires: fetchExpiresMs });
+        current = batch;
         for await (const msg of batch) onMsg(msg);
+        current = null;
         // Latency per fetch: from request to the end of its batch.
         sample.latency.recordMs(nowMs() - started);
-        if (expectation.shared ? expectation.received >= expectation.expected : sample.msgs >= expectation.expected) break;
       }
     })();
     void loop.catch(() => finish());
-    return { sample, finished, stop: async () => { stopped = true; await loop.catch(() => {}); } };
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      current?.stop();
+      await loop.catch(() => {});
+    };
+    return { sample, finished, stop };
   }
   const messages = await consumer.consume({ max_messages: run.batch, callback: onMsg });
   return { sample, finished, stop: async () => { await messages.close(); } };

@@ -214,6 +214,14 @@ export class Parser {
         this.#stopped = true;
         return end;
       }
+      // Fast path for the operation that matters: a complete "PUB " line.
+      if (i + 4 < end && (buf[i] | 0x20) === 0x70 && (buf[i + 1] | 0x20) === 0x75 && (buf[i + 2] | 0x20) === 0x62 && (buf[i + 3] === SPACE || buf[i + 3] === TAB)) {
+        const next = this.#fastPub(buf, i + 4, end);
+        if (next >= 0) {
+          i = next;
+          continue;
+        }
+      }
       const op = this.#scanOp(buf, i, end);
       if (op === SCAN_ERROR) {
         this.#parseError(buf, this.#scanErrorAt);
@@ -246,6 +254,65 @@ export class Parser {
       i = this.#processArgs(op, buf, argStart, nl, buf, nl + 1);
     }
     return this.#stopped ? end : i;
+  }
+
+  /**
+   * A PUB line whose argument starts after buf[p] (blanks included): one pass finds the line
+   * end and splits the fields. Handles the common shapes — `subject [reply] size`, ending in
+   * "\r\n" or "\n" with no other '\r' — and returns the index after the message, or -1 to
+   * let the general path handle anything else (incomplete line, odd bytes, errors).
+   */
+  #fastPub(buf: Uint8Array, p: number, end: number): number {
+    while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+    const argStart = p;
+    let n = 0;
+    let a0s = 0, a0e = 0, a1s = 0, a1e = 0, a2s = 0, a2e = 0;
+    let s = -1;
+    let nl = -1;
+    for (; p < end; p++) {
+      const b = buf[p];
+      if (b === LF) {
+        nl = p;
+        break;
+      }
+      if (b === SPACE || b === TAB || b === CR) {
+        if (b === CR && (p + 1 >= end || buf[p + 1] !== LF)) return -1;
+        if (s >= 0) {
+          if (n === 0) { a0s = s; a0e = p; }
+          else if (n === 1) { a1s = s; a1e = p; }
+          else if (n === 2) { a2s = s; a2e = p; }
+          else return -1;
+          n++;
+          s = -1;
+        }
+      } else if (s < 0) s = p;
+    }
+    if (nl < 0 || nl === argStart) return -1;
+    if (s >= 0) {
+      if (n === 0) { a0s = s; a0e = nl; }
+      else if (n === 1) { a1s = s; a1e = nl; }
+      else if (n === 2) { a2s = s; a2e = nl; }
+      else return -1;
+      n++;
+    }
+    const argEnd = buf[nl - 1] === CR ? nl - 1 : nl;
+    if (argEnd - argStart > this.maxControlLine) return -1;
+    let rs = 0, re = 0, szs: number, sze: number;
+    if (n === 2) {
+      szs = a1s;
+      sze = a1e;
+    } else if (n === 3) {
+      rs = a1s;
+      re = a1e;
+      szs = a2s;
+      sze = a2e;
+    } else return -1;
+    const size = parseSize(buf, szs, sze);
+    if (size < 0) return -1;
+    this.#setPubArgs(buf, a0s, a0e, rs, re, -1, size, szs, sze, 0, 0);
+    this.#sink.onPubLine(this.pa);
+    if (this.#stopped) return end;
+    return this.#payload(buf, nl + 1);
   }
 
   /**

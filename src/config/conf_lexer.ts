@@ -44,29 +44,37 @@ export class ConfigError extends Error {
   readonly line: number;
   readonly col: number;
   readonly reason: string;
+  /** Every error this one stands for (itself when single). */
   readonly all: ConfigError[];
+  /** Warnings reported with the errors (options processing). */
   readonly warnings: string[];
 
-  constructor(position: ConfPosition | null, reason: string, cause?: unknown) {
-    super(position ? `${formatPosition(position)}: ${reason}` : reason, cause === undefined ? undefined : { cause });
+  constructor(position: ConfPosition | null, reason: string, details: ConfigErrorDetails = {}) {
+    const own = position ? `${formatPosition(position)}: ${reason}` : reason;
+    const warnings = details.warnings ?? [];
+    const message = details.all ? [...warnings, ...details.all.map((e) => e.message)].join("\n") : own;
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.file = position?.file ?? "";
     this.line = position?.line ?? 0;
     this.col = position?.col ?? 0;
     this.reason = reason;
-    this.all = [this];
-    this.warnings = [];
+    this.all = details.all ?? [this];
+    this.warnings = warnings;
   }
 
-  /** One error standing for several: the first one's position, every message in the text. */
+  /** One error standing for several: the first one's position and reason, every message. */
   static combine(errors: ConfigError[], warnings: string[] = []): ConfigError {
-    if (errors.length === 0) throw new Error("ConfigError.combine needs at least one error");
-    const first = errors[0]!;
-    const combined = new ConfigError(first.line > 0 ? first : null, first.reason);
-    combined.message = [...warnings, ...errors.map((e) => e.message)].join("\n");
-    (combined as { all: ConfigError[] }).all = errors;
-    (combined as { warnings: string[] }).warnings = warnings;
-    return combined;
+    const first = errors[0];
+    if (first === undefined) throw new Error("ConfigError.combine needs at least one error");
+    return new ConfigError(first.line > 0 ? first : null, first.reason, { all: errors, warnings });
   }
+}
+
+export interface ConfigErrorDetails {
+  cause?: unknown;
+  /** Several errors reported as one (see ConfigError.combine). */
+  all?: ConfigError[];
+  warnings?: string[];
 }
 
 export function formatPosition(p: ConfPosition): string {

@@ -74,7 +74,7 @@ export function parseConfigFile(path: string, options: ParseOptions = {}): ConfM
   try {
     text = readFileSync(path, "utf8");
   } catch (err) {
-    throw new ConfigError(null, describeFsError(err, path), err);
+    throw new ConfigError(null, describeFsError(err, path), { cause: err });
   }
   return new Parser(text, path, options.env ?? process.env, [resolve(path)], []).parseDocument();
 }
@@ -266,8 +266,8 @@ class Parser {
       if (!(err instanceof ConfigError)) throw err;
       // A cycle is reported as such from the reference that started it; other failures say
       // which variable's value could not be parsed.
-      if (err.reason.startsWith("variable reference cycle")) throw new ConfigError(this.#at(t), err.reason, err);
-      throw new ConfigError(this.#at(t), `variable reference for '${name}' could not be parsed: ${err.reason}`, err);
+      if (err.reason.startsWith("variable reference cycle")) throw new ConfigError(this.#at(t), err.reason, { cause: err });
+      throw new ConfigError(this.#at(t), `variable reference for '${name}' could not be parsed: ${err.reason}`, { cause: err });
     }
     return parsed.get(envValueKey) ?? "";
   }
@@ -284,7 +284,7 @@ class Parser {
     try {
       text = readFileSync(path, "utf8");
     } catch (err) {
-      throw new ConfigError(this.#at(t), `error parsing include file '${t.text}', ${describeFsError(err, path)}`, err);
+      throw new ConfigError(this.#at(t), `error parsing include file '${t.text}', ${describeFsError(err, path)}`, { cause: err });
     }
     // Errors inside the included file carry that file's own position.
     const included = new Parser(text, path, this.#env, [...this.#includeChain, absolute], []).parseDocument();

@@ -406,3 +406,40 @@ lame_duck_grace_period: "10s"
     expect(opts).toMatchObject({ port: 4333, authToken: "from-env", authTimeoutMs: 3000 });
   });
 });
+
+describe("a set of bad files: exact messages with file:line:col", () => {
+  // Each message matches `nats-server -t -c <file>` (v2.9.10) apart from the column on line 1,
+  // which the reference counts from 0 there and from 1 elsewhere; ours is 1-based everywhere.
+  const cases: [string, string, (file: string) => string][] = [
+    ["unknown.conf", "port: 4222\n  foo = 1\n", (f) => `${f}:2:3: unknown field "foo"`],
+    ["badtop.conf", "port 4222 x\n", (f) => `${f}:1:11: Expected a top-level value to end with a new line, comment or EOF, but got 'x' instead.`],
+    ["unterminated.conf", "a { b = 1\n", (f) => `${f}:2:1: Unexpected EOF processing map.`],
+    ["var.conf", "port: $NOPE\n", (f) => `${f}:1:7: variable reference for 'NOPE' can not be found`],
+    ["dur.conf", `ping_interval: "5x"\n`, (f) => `${f}:1:1: error parsing ping_interval: time: unknown unit "x" in duration "5x"`],
+    ["ldm.conf", `lame_duck_duration: "5s"\n`, (f) => `${f}:1:1: invalid lame_duck_duration of 5s, minimum is 30 seconds`],
+    ["big.conf", "max_payload: 3GB\n", (f) => `${f}:1:1: max_payload value is too big`],
+    ["subtok.conf", "max_sub_tokens: -1\n", (f) => `${f}:1:1: max_sub_tokens value can not be negative`],
+    ["listen.conf", `listen: "localhost"\n`, (f) => `${f}:1:1: could not parse address string "localhost"`],
+    ["authunk.conf", "authorization {\n  token: \"x\"\n  foo: 1\n}\n", (f) => `${f}:3:3: unknown field "foo"`],
+    ["authbad.conf", "authorization {\n  user: a\n  token: \"x\"\n}\n", (f) => `${f}:1:1: Cannot have a user/pass and token`],
+    ["nested.conf", "jetstream {\n   store_dir: \"/tmp/x\"\n   bogus: 1\n}\n", (f) => `${f}:3:4: unknown field "bogus"`],
+    ["unusedvar.conf", "TOKEN: \"secret\"\nport: 4222\n", (f) => `${f}:1:1: unknown field "TOKEN"`],
+    ["js.conf", "jetstream: maybe\n", (f) => `${f}:1:1: Expected 'enabled' or 'disabled' for string value, got 'maybe'`],
+    ["missinc.conf", "include ./missing.conf\n", (f) => `${f}:1:9: error parsing include file './missing.conf', open ${join(dir, "missing.conf")}: no such file or directory`],
+  ];
+  for (const [name, text, message] of cases) {
+    test(name, () => {
+      const file = join(dir, name);
+      writeFileSync(file, text);
+      let caught: unknown;
+      try {
+        applyConfigFile(defaultOptions(), file, { env: {} });
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ConfigError);
+      expect((caught as ConfigError).message).toBe(message(file));
+      expect((caught as ConfigError).file).toBe(file);
+    });
+  }
+});

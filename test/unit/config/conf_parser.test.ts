@@ -2,6 +2,7 @@
 // includes, positions, and realistic configuration files. Expected values were checked against
 // nats-server v2.9.10's conf package (`conf.ParseFile`) unless marked as a difference.
 import { afterAll, describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -426,5 +427,42 @@ eyJ0eXAiOiJKV1QiLCJhbGciOiJlZDI1NTE5LW5rZXkifQ
         cluster: { listen: routeListen, routes: [route] },
       });
     }
+  });
+});
+
+describe("properties", () => {
+  /** Writes `s` as a double-quoted config string, escaping what must be escaped. */
+  function quote(s: string): string {
+    let out = '"';
+    for (const ch of s) {
+      if (ch === '"') out += '\\"';
+      else if (ch === "\\") out += "\\\\";
+      else if (ch === "\t") out += "\\t";
+      else if (ch === "\n") out += "\\n";
+      else if (ch === "\r") out += "\\r";
+      else if (ch.charCodeAt(0) < 0x20) out += "\\x" + ch.charCodeAt(0).toString(16).padStart(2, "0");
+      else out += ch;
+    }
+    return out + '"';
+  }
+
+  test("any string survives double quoting with escapes", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 40 }), (s) => {
+        expect(parseConfigText(`a = ${quote(s)}`, "q.conf", { env: noEnv }).get("a")).toBe(s);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  test("integers with any size suffix scale exactly", () => {
+    const suffixes: [string, number][] = [["", 1], ["k", 1e3], ["K", 1e3], ["kb", 1024], ["Ki", 1024], ["KIB", 1024], ["m", 1e6],
+      ["MB", 2 ** 20], ["mi", 2 ** 20], ["g", 1e9], ["GB", 2 ** 30], ["gib", 2 ** 30], ["t", 1e12], ["tb", 2 ** 40]];
+    fc.assert(
+      fc.property(fc.integer({ min: -100_000, max: 100_000 }), fc.constantFrom(...suffixes), (n, [suffix, scale]) => {
+        expect(parseConfigText(`a = ${n}${suffix}\nb = [${n}${suffix}]`, "n.conf", { env: noEnv }).get("a")).toBe(n * scale);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

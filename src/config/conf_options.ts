@@ -40,7 +40,7 @@ export function applyConfigMap(opts: ServerOptions, map: ConfMap): string[] {
   for (const [key, value] of map) {
     const entry: Entry = { key, value, pos: positionOf(map, key), map };
     const lower = key.toLowerCase();
-    const handler = topLevelHandlers[lower];
+    const handler = topLevelHandlers.get(lower);
     if (handler) handler(reader, entry);
     else if (notYetSupportedTopLevelKeys.has(lower)) reader.notYetSupported(entry, key);
     else if (!map.usedAsVariable(key)) reader.unknownField(entry);
@@ -84,9 +84,9 @@ export const notYetSupportedTopLevelKeys: ReadonlySet<string> = new Set([
 
 // ---- Go durations ------------------------------------------------------------------------
 
-const nsPerUnit: Record<string, number> = {
-  ns: 1, us: 1e3, "µs": 1e3, "μs": 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9,
-};
+const nsPerUnit: ReadonlyMap<string, number> = new Map([
+  ["ns", 1], ["us", 1e3], ["µs", 1e3], ["μs", 1e3], ["ms", 1e6], ["s", 1e9], ["m", 60e9], ["h", 3600e9],
+]);
 const maxDurationNs = 2 ** 63 - 1;
 
 /**
@@ -113,7 +113,7 @@ export function parseDuration(text: string): number {
     const unitMatch = /^[^0-9.]*/.exec(s)!;
     const unit = unitMatch[0];
     if (unit === "") throw new Error(`time: missing unit in duration ${quoted}`);
-    const scale = nsPerUnit[unit];
+    const scale = nsPerUnit.get(unit);
     if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
     s = s.slice(unit.length);
     total += Number(whole || "0") * scale;
@@ -189,7 +189,7 @@ class OptionsReader {
   readonly opts: ServerOptions;
   readonly errors: ConfigError[] = [];
   readonly warnings: string[] = [];
-  /** Where store_dir was set in this file (top level or in jetstream {}): only once allowed. */
+  /** Whether store_dir was set already in this file (top level or in jetstream {}): once only. */
   storeDirSet = false;
 
   constructor(opts: ServerOptions) {
@@ -461,9 +461,9 @@ function storageSize(v: ConfValue): number | string {
   if (typeof v !== "string") return "must be int64 or string";
   if (v === "") return 0;
   const prefix = v.slice(0, -1);
-  const shift: Record<string, number> = { K: 10, M: 20, G: 30, T: 40 };
+  const shift = new Map([["K", 10], ["M", 20], ["G", 30], ["T", 40]]);
   if (!/^[+-]?[0-9]+$/.test(prefix)) return `strconv.ParseInt: parsing ${JSON.stringify(prefix)}: invalid syntax`;
-  const bits = shift[v.slice(-1)];
+  const bits = shift.get(v.slice(-1));
   if (bits === undefined) return "sizes defined as strings must end in K, M, G, T";
   return Number(prefix) * 2 ** bits;
 }
@@ -552,7 +552,7 @@ const onJetStream: Handler = (r, e) => {
 };
 
 /** Implemented top-level keys (lower case) with the reference's aliases. */
-const topLevelHandlers: Record<string, Handler> = {
+const topLevelHandlers: ReadonlyMap<string, Handler> = new Map(Object.entries({
   listen: onListen,
   host: stringInto("host"),
   net: stringInto("host"),
@@ -611,4 +611,4 @@ const topLevelHandlers: Record<string, Handler> = {
   store_dir: onStoreDir,
   storedir: onStoreDir,
   authorization: onAuthorization,
-};
+}));

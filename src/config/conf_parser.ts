@@ -89,7 +89,8 @@ export function parseConfigText(text: string, file = "", options: ParseOptions =
 export function toPlain(value: ConfValue): unknown {
   if (value instanceof ConfMap) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of value) out[k] = toPlain(v);
+    // defineProperty so that a key named `__proto__` stays a key.
+    for (const [k, v] of value) Object.defineProperty(out, k, { value: toPlain(v), enumerable: true, writable: true, configurable: true });
     return out;
   }
   if (Array.isArray(value)) return value.map(toPlain);

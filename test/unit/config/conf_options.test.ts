@@ -324,6 +324,13 @@ describe("keys not implemented yet, and unknown keys", () => {
     expect(applyError("port: 4222\n  foo = 1\n")).toBe(`c.conf:2:3: unknown field "foo"`);
   });
 
+  test("names of object properties are ordinary unknown keys", () => {
+    expect(applyError("constructor: 1\ntoString: 2\n__proto__: 3")).toBe(
+      `c.conf:1:1: unknown field "constructor"\nc.conf:2:1: unknown field "toString"\nc.conf:3:1: unknown field "__proto__"`,
+    );
+    expect(() => parseDuration("5constructor")).toThrow(`time: unknown unit "constructor" in duration "5constructor"`);
+  });
+
   test("a top-level key used as a variable is not unknown; an unused one is", () => {
     expect(apply(`TOKEN: "secret"\nauthorization { token: $TOKEN }`).opts.authToken).toBe("secret");
     expect(applyError(`TOKEN: "secret"\nport: 4222`)).toBe(`c.conf:1:1: unknown field "TOKEN"`);

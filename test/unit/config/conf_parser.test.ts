@@ -49,6 +49,12 @@ describe("values", () => {
     expect(m.get("b")).toBe(3);
   });
 
+  test("keys named like object properties are plain keys", () => {
+    const m = parseConfigText("__proto__ = 1\nconstructor = 2", "t.conf", { env: noEnv });
+    expect([...m.entries()]).toEqual([["__proto__", 1], ["constructor", 2]]);
+    expect(Object.keys(toPlain(m) as object)).toEqual(["__proto__", "constructor"]);
+  });
+
   test("booleans", () => {
     expect(plain("a = yes\nb = NO\nc = On\nd = off\ne = TRUE\nf = \"true\"")).toEqual({ a: true, b: false, c: true, d: false, e: true, f: "true" });
   });

@@ -54,9 +54,12 @@ export const sublistCacheSweepTo = 2048;
 /** Period of the one server-wide housekeeping timer (pings, auth timeouts, write deadlines). */
 export const housekeepingTickMs = 250;
 
-/** Outbound buffer: first allocation, and the size above which an idle buffer is released. */
-export const outboundInitialBytes = 4 * 1024;
-export const outboundKeepBytes = 64 * 1024;
+/**
+ * Outbound buffers are lent from a shared pool while a connection has bytes in flight (see
+ * server/outbound.ts): the standard buffer size, and how many idle ones the pool keeps.
+ */
+export const outboundPoolBufferBytes = 64 * 1024;
+export const outboundPoolMaxBuffers = 256;
 /** Flush a connection's outbound buffer straight away once it holds this much. */
 export const outboundFlushThresholdBytes = 256 * 1024;
 

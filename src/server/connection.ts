@@ -370,6 +370,19 @@ export class ClientConnection implements ParserSink {
     this.server.markDirty(this);
   }
 
+  /** Writes a line to the socket now if nothing is queued, else queues it. */
+  sendDirect(line: Uint8Array): void {
+    if (this.out.pending === 0 && !this.writeBlocked) {
+      const n = this.socket.write(line);
+      if (n === line.length || n < 0) return;
+      this.out.append(n > 0 ? line.subarray(n) : line);
+      this.writeBlocked = true;
+      this.writeBlockedSinceMs = Date.now();
+      return;
+    }
+    this.sendProto(line);
+  }
+
   sendOk(): void {
     this.sendProto(OK_LINE, "OK");
   }
@@ -469,6 +482,7 @@ export class ClientConnection implements ParserSink {
     this.#releaseStalledProducers();
     this.server.removeConnection(this, reason);
     this.socket.end();
+    this.out.release();
   }
 
   closeReason: ClosedReasonText | "" = "";

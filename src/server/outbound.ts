@@ -4,8 +4,14 @@
 //
 // Layout: bytes [head, tail) are pending. Appends go at `tail`; a partial socket write moves
 // `head`; the buffer is compacted (not reallocated) when it runs out of room at the end, and
-// grows by doubling. An idle connection holds no buffer at all (released by housekeeping).
-import { outboundInitialBytes } from "../constants.ts";
+// grows by doubling.
+//
+// Buffers are borrowed, not owned: a connection takes a standard-size buffer from a shared
+// pool when it has something to send and gives it back as soon as the socket has taken every
+// byte. So thousands of idle connections hold no buffer at all, and a busy one reuses the
+// same few. Only a buffer grown beyond the standard size stays with its connection, until
+// housekeeping sees it unused for a tick.
+import { outboundPoolBufferBytes, outboundPoolMaxBuffers } from "../constants.ts";
 import { allocBytes, writeDecimal, decimalLength } from "../util/bytes.ts";
 
 /** Buffer.prototype.copy: copies between buffers natively without creating subarray views. */
@@ -19,6 +25,24 @@ export function copyBytes(dst: Uint8Array, at: number, src: Uint8Array, start: n
   } else {
     nativeCopy.call(src, dst, at, start, end);
   }
+}
+
+const pool: Uint8Array[] = [];
+
+function takeBuffer(n: number): Uint8Array {
+  if (n <= outboundPoolBufferBytes) return pool.pop() ?? allocBytes(outboundPoolBufferBytes);
+  let size = outboundPoolBufferBytes * 2;
+  while (size < n) size *= 2;
+  return allocBytes(size);
+}
+
+function giveBack(buf: Uint8Array): void {
+  if (buf.length === outboundPoolBufferBytes && pool.length < outboundPoolMaxBuffers) pool.push(buf);
+}
+
+/** Buffers currently pooled (for tests and memory accounting). */
+export function pooledOutboundBuffers(): number {
+  return pool.length;
 }
 
 export class Outbound {
@@ -38,7 +62,7 @@ export class Outbound {
     this.used = true;
     let buf = this.buf;
     if (buf === null) {
-      buf = allocBytes(Math.max(outboundInitialBytes, n));
+      buf = takeBuffer(n);
       this.buf = buf;
       return buf;
     }
@@ -52,6 +76,7 @@ export class Outbound {
       while (size - pending < n) size *= 2;
       const grown = allocBytes(size);
       if (pending > 0) copyBytes(grown, 0, buf, this.head, this.tail);
+      giveBack(buf);
       buf = grown;
       this.buf = buf;
     }
@@ -179,16 +204,30 @@ export class Outbound {
     if (this.head >= this.tail) {
       this.head = 0;
       this.tail = 0;
+      const buf = this.buf;
+      if (buf !== null && buf.length === outboundPoolBufferBytes) {
+        giveBack(buf);
+        this.buf = null;
+      }
     }
   }
 
-  /** Drops the buffer if nothing is pending and it was not used since the last call. */
+  /** Drops a (grown) buffer if nothing is pending and it was not used since the last call. */
   releaseIfIdle(): void {
     if (this.buf !== null && this.tail === this.head && !this.used) {
+      giveBack(this.buf);
       this.buf = null;
       this.head = 0;
       this.tail = 0;
     }
     this.used = false;
+  }
+
+  /** Gives the buffer back (connection closed). */
+  release(): void {
+    if (this.buf !== null) giveBack(this.buf);
+    this.buf = null;
+    this.head = 0;
+    this.tail = 0;
   }
 }

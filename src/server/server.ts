@@ -150,7 +150,9 @@ export class Server {
     socket.setNoDelay(true);
     this.totalConnections++;
     this.logger.debug(`${conn.description} - Client connection created`);
-    conn.sendProto(infoLine(this.#clientInfo(conn)));
+    // The INFO goes straight to the socket: a connection that then stays idle never needs an
+    // outbound buffer (memory per idle connection is a budget we measure).
+    conn.sendDirect(infoLine(this.#clientInfo(conn)));
     if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
       this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
       conn.sendErr(ProtoError.maxConnections.text);

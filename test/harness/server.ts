@@ -28,6 +28,8 @@ export interface StartOptions {
   binary?: string;
   /** Bound on the wait for the ports file. */
   startTimeoutMs?: number;
+  /** Command to run the executable under, e.g. ["qemu-aarch64", "-L", sysroot]. */
+  prefix?: string[];
 }
 
 export interface RunningServer {
@@ -52,7 +54,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     writeFileSync(file, opts.config);
     args.push("-c", file);
   }
-  const proc = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
+  const proc = Bun.spawn([...(opts.prefix ?? []), binary, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   let log = "";
   const decoder = new TextDecoder();
   const pump = async (stream: ReadableStream<Uint8Array>): Promise<void> => {

@@ -321,6 +321,9 @@ export class Parser {
    * #scanErrorAt). The bytes from the argument start on are not examined.
    */
   #scanOp(buf: Uint8Array, i: number, end: number): number {
+    // Positions of this scan only (never those of an earlier line): -1 until known.
+    this.#scanNameEnd = -1;
+    this.#scanArgStart = -1;
     const c0 = lower(buf[i]);
     let op: number;
     if (c0 === 0x70 /* p */) {
@@ -646,7 +649,7 @@ export class Parser {
       }
       if (op === NEED_MORE) {
         // Still in the name or in the blanks after it: keep the name and at most one blank.
-        if (this.#scanArgStart > this.#scanNameEnd) this.#lineLength = this.#scanNameEnd + 1;
+        if (this.#scanNameEnd >= 0 && this.#scanArgStart > this.#scanNameEnd) this.#lineLength = this.#scanNameEnd + 1;
         continue;
       }
       this.#lineOp = op;

@@ -328,7 +328,7 @@ export class ClientConnection implements ParserSink {
   }
 
   onMsg(pa: PubArgs, payload: Uint8Array, payloadStart: number): void {
-    if (this.trace) this.server.logger.trace(`${this.#description} - <<- MSG_PAYLOAD: [${quoteBytes(payload, payloadStart, payloadStart + pa.size)}]`);
+    if (this.trace) this.#traceMsgPayload(payload, payloadStart, pa.size);
     const size = pa.size;
     this.inMsgs++;
     this.inBytes += size;
@@ -534,6 +534,13 @@ export class ClientConnection implements ParserSink {
       this.sendProto(PING_LINE, "PING");
     }
     this.pingDueMs = now + opts.pingIntervalMs;
+  }
+
+  /** `<<- MSG_PAYLOAD: ["…"]`, cut at max_traced_msg_len as the reference does. */
+  #traceMsgPayload(payload: Uint8Array, start: number, size: number): void {
+    const max = this.server.opts.maxTracedMsgLen;
+    const text = max > 0 && size > max ? `${quoteBytes(payload, start, start + max).slice(0, -1)}..."` : quoteBytes(payload, start, start + size);
+    this.server.logger.trace(`${this.#description} - <<- MSG_PAYLOAD: [${text}]`);
   }
 
   #traceIn(op: string, arg: string): void {

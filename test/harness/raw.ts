@@ -49,6 +49,32 @@ export class RawClient {
     this.#socket!.write(data);
   }
 
+  /** Disables Nagle's algorithm so that small writes leave as separate segments. */
+  setNoDelay(): void {
+    this.#socket!.setNoDelay(true);
+  }
+
+  /**
+   * Writes `data` in pieces of `pieceBytes`, yielding to the event loop (a timer turn) after
+   * each so that the server gets them in separate reads as far as TCP allows. Set no-delay
+   * first for small pieces.
+   */
+  async writeSlowly(data: string | Uint8Array, pieceBytes = 1): Promise<void> {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    for (let i = 0; i < bytes.length && !this.#closed; i += pieceBytes) {
+      this.#socket!.write(bytes.subarray(i, Math.min(i + pieceBytes, bytes.length)));
+      this.#socket!.flush();
+      await new Promise<void>((r) => setTimeout(r, 0));
+    }
+  }
+
+  /** Consumes everything received so far. */
+  take(): string {
+    const s = this.#buf;
+    this.#buf = "";
+    return s;
+  }
+
   /** Waits (bounded) until the received text satisfies `pred`; returns it without consuming. */
   async waitFor(pred: (received: string) => boolean, timeoutMs = 3_000): Promise<string> {
     const deadline = Date.now() + timeoutMs;

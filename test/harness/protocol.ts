@@ -1,0 +1,164 @@
+// Helpers for raw-protocol tests: a connected client past its INFO line, bounded polling, and
+// a script runner whose outcome (every byte received, and whether the server closed) can be
+// compared exactly — against an expectation, or between our server and the reference.
+import { RawClient } from "./raw.ts";
+
+export const CRLF = "\r\n";
+
+/** Polls `pred` until it holds (bounded); the reference's checkFor. */
+export async function waitUntil(pred: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000, intervalMs = 10): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await pred())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await Bun.sleep(intervalMs);
+  }
+}
+
+/** Non-overlapping occurrences of `needle` in `haystack`. */
+export function countOf(haystack: string, needle: string): number {
+  let n = 0;
+  for (let i = haystack.indexOf(needle); i >= 0; i = haystack.indexOf(needle, i + needle.length)) n++;
+  return n;
+}
+
+export interface Connected {
+  c: RawClient;
+  /** The INFO the server greeted with. */
+  info: Record<string, unknown>;
+}
+
+/**
+ * Connects, consumes the INFO line and, unless `connect` is null, sends CONNECT with the given
+ * options (verbose and pedantic off by default, so that tests see only what they ask for).
+ */
+export async function connectRaw(port: number, connect: Record<string, unknown> | null = {}): Promise<Connected> {
+  const c = await RawClient.connect(port);
+  const line = await c.readLine();
+  if (!line.startsWith("INFO ")) throw new Error(`expected INFO, got ${JSON.stringify(line)}`);
+  const info = JSON.parse(line.slice(5)) as Record<string, unknown>;
+  if (connect !== null) c.write(`CONNECT ${JSON.stringify({ verbose: false, pedantic: false, ...connect })}\r\n`);
+  return { c, info };
+}
+
+/** Waits for the server to close `c` and returns everything received (bounded). */
+export async function closedWith(c: RawClient, timeoutMs = 3_000): Promise<string> {
+  await c.waitClosed(timeoutMs);
+  return c.take();
+}
+
+/** A raw protocol script: bytes written in order, and how the exchange is expected to end. */
+export interface Script {
+  name: string;
+  /** Written in order, one write each (the server may still read them together). */
+  steps: string[];
+  /** The server closes the connection: wait for that instead of sending the PING sentinel. */
+  closes?: boolean;
+  /** PONGs the script itself provokes (default: lines starting with "ping", any case). */
+  pongs?: number;
+  /** Which server configuration the script runs under (a key of the caller's config table). */
+  server?: string;
+}
+
+export interface Outcome {
+  /** The INFO line's JSON, or null if the first line was not INFO. */
+  info: Record<string, unknown> | null;
+  /** Everything after the INFO line, including the sentinel's PONG. */
+  output: string;
+  closed: boolean;
+}
+
+function pingsIn(steps: string[]): number {
+  return (steps.join("").match(/(^|\n)ping[^\n]*\n/gi) ?? []).length;
+}
+
+export interface RunOptions {
+  /** Write every step in pieces of this many bytes, each in its own event-loop turn. */
+  pieceBytes?: number;
+  /** Bound on waiting for the sentinel or the close. */
+  timeoutMs?: number;
+}
+
+/**
+ * Runs a script on a fresh connection. Non-closing scripts end with a PING sentinel: the
+ * exchange is complete when the PONGs the script provoked plus the sentinel's have arrived
+ * (or the server closed). Closing scripts wait for the close; a connection still open at the
+ * bound is reported as `closed: false`, not thrown, so that a difference shows as data.
+ */
+export async function runScript(port: number, script: Script, opts: RunOptions = {}): Promise<Outcome> {
+  const timeoutMs = opts.timeoutMs ?? 3_000;
+  const c = await RawClient.connect(port);
+  try {
+    if (opts.pieceBytes !== undefined) c.setNoDelay();
+    await c.waitFor((b) => b.includes(CRLF));
+    const first = await c.readLine();
+    let info: Record<string, unknown> | null = null;
+    let output = "";
+    if (first.startsWith("INFO ")) info = JSON.parse(first.slice(5)) as Record<string, unknown>;
+    else output = first;
+    for (const step of script.steps) {
+      if (c.closed) break;
+      if (opts.pieceBytes !== undefined) await c.writeSlowly(step, opts.pieceBytes);
+      else {
+        c.write(step);
+        await new Promise<void>((r) => setTimeout(r, 0));
+      }
+    }
+    if (script.closes) {
+      await c.waitClosed(timeoutMs).catch(() => undefined);
+    } else {
+      const want = (script.pongs ?? pingsIn(script.steps)) + 1;
+      if (!c.closed) c.write("PING\r\n");
+      await c.waitFor((b) => countOf(b, "PONG\r\n") >= want, timeoutMs).catch(() => undefined);
+    }
+    return { info, output: output + c.take(), closed: c.closed };
+  } finally {
+    c.close();
+  }
+}
+
+/**
+ * Splits server output into protocol frames: one string per INFO/+OK/-ERR/PING/PONG line, and
+ * per MSG/HMSG including its payload. Unparseable rest is returned as one last frame.
+ */
+export function frames(output: string): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (i < output.length) {
+    const nl = output.indexOf("\r\n", i);
+    if (nl < 0) {
+      out.push(output.slice(i));
+      break;
+    }
+    const line = output.slice(i, nl + 2);
+    const m = /^(MSG|HMSG) .* (\d+)\r\n$/.exec(line);
+    if (m !== null) {
+      const end = nl + 2 + Number(m[2]) + 2;
+      out.push(output.slice(i, end));
+      i = end;
+    } else {
+      out.push(line);
+      i = nl + 2;
+    }
+  }
+  return out;
+}
+
+/**
+ * Frames with each run of consecutive MSG/HMSG frames sorted: the order in which one
+ * publish reaches several subscriptions of the same connection is not part of the protocol.
+ */
+export function canonicalFrames(output: string): string[] {
+  const f = frames(output);
+  const out: string[] = [];
+  let run: string[] = [];
+  const isMsg = (s: string): boolean => s.startsWith("MSG ") || s.startsWith("HMSG ");
+  for (const x of f) {
+    if (isMsg(x)) run.push(x);
+    else {
+      out.push(...run.sort(), x);
+      run = [];
+    }
+  }
+  out.push(...run.sort());
+  return out;
+}

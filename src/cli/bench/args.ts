@@ -198,8 +198,9 @@ function validate(run: BenchRun): void {
   if (run.ratePerSec > 0 && !["pub", "pubsub", "service-request", "service-both"].includes(run.kind)) {
     throw new BenchUsageError("--rate applies to pub, pubsub and service request runs");
   }
-  if (run.multisubject && !["pub", "pubsub", "js-pub"].includes(run.kind)) {
-    throw new BenchUsageError("--multisubject applies to publishers");
+  if (run.multisubject && !["pub", "sub", "pubsub", "js-pub"].includes(run.kind)) {
+    // Subscribers listen on `<subject>.>` to match multisubject publishers.
+    throw new BenchUsageError("--multisubject applies to core and JetStream publishers and core subscribers");
   }
 }
 

@@ -6,6 +6,8 @@ export class RawClient {
   #buf = "";
   #closed = false;
   #waiters: (() => void)[] = [];
+  /** Bytes the socket did not take yet (Bun's socket.write may write only part). */
+  #unsent: Uint8Array[] = [];
 
   static async connect(port: number, host = "127.0.0.1"): Promise<RawClient> {
     const c = new RawClient();
@@ -14,7 +16,12 @@ export class RawClient {
       port,
       socket: {
         data: (_s, d) => {
-          c.#buf += new TextDecoder("latin1").decode(d);
+          // True latin1 (one char per byte, reversible), not TextDecoder's windows-1252 "latin1".
+          c.#buf += Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString("latin1");
+          c.#wake();
+        },
+        drain: () => {
+          c.#writeUnsent();
           c.#wake();
         },
         close: () => {
@@ -45,8 +52,46 @@ export class RawClient {
     return this.#buf;
   }
 
+  /** Queues bytes for the socket; what it cannot take now is written on `drain`, in order. */
   write(data: string | Uint8Array): void {
-    this.#socket!.write(data);
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    if (bytes.length === 0) return;
+    this.#unsent.push(bytes);
+    if (this.#unsent.length === 1) this.#writeUnsent();
+  }
+
+  #writeUnsent(): void {
+    while (this.#unsent.length > 0 && !this.#closed) {
+      const head = this.#unsent[0];
+      const n = this.#socket!.write(head);
+      if (n >= head.length) this.#unsent.shift();
+      else {
+        if (n > 0) this.#unsent[0] = head.subarray(n);
+        return;
+      }
+    }
+  }
+
+  /** Bytes written by the caller that the socket has not accepted yet. */
+  get unsentBytes(): number {
+    return this.#unsent.reduce((n, b) => n + b.length, 0);
+  }
+
+  /** Waits (bounded) until the socket has accepted everything written. */
+  async drained(timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#unsent.length > 0) {
+      if (this.#closed) throw new Error("connection closed with unsent bytes");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${this.unsentBytes} bytes still unsent after ${timeoutMs} ms`);
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 50));
+        this.#waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
   }
 
   /** Disables Nagle's algorithm so that small writes leave as separate segments. */
@@ -62,7 +107,7 @@ export class RawClient {
   async writeSlowly(data: string | Uint8Array, pieceBytes = 1): Promise<void> {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
     for (let i = 0; i < bytes.length && !this.#closed; i += pieceBytes) {
-      this.#socket!.write(bytes.subarray(i, Math.min(i + pieceBytes, bytes.length)));
+      this.write(bytes.subarray(i, Math.min(i + pieceBytes, bytes.length)));
       this.#socket!.flush();
       await new Promise<void>((r) => setTimeout(r, 0));
     }

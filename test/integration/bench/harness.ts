@@ -73,6 +73,8 @@ async function greets(port: number): Promise<boolean> {
 export interface TestServer {
   url: string;
   port: number;
+  /** The server's process id (tests may SIGSTOP/SIGCONT it). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -96,7 +98,7 @@ export async function startServer(executable: string, options: { jetstream?: boo
     await stop();
     throw error;
   }
-  return { url: `nats://127.0.0.1:${port}`, port, stop };
+  return { url: `nats://127.0.0.1:${port}`, port, pid: child.pid, stop };
 }
 
 export interface BenchOutput {

@@ -1,5 +1,6 @@
 // A bound on operations in flight (JS async publish acks, open-loop requests). Waiting for a
-// free slot costs one promise, not a Promise.race over everything outstanding.
+// free slot costs one promise, not a Promise.race over everything outstanding. One task
+// acquires (the sending loop); any number of completions release.
 export class InFlightWindow {
   readonly #limit: number;
   #inFlight = 0;

@@ -227,5 +227,9 @@ export class RawConnection {
     this.#closed = true;
     this.#socket?.end();
     for (const waiter of this.#pongWaiters.splice(0)) waiter.reject(new RawConnectionError("connection closed"));
+    // A writer still waiting for drain must not hang on a closed connection.
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 }

@@ -57,6 +57,10 @@ export interface Script {
   pongs?: number;
   /** Which server configuration the script runs under (a key of the caller's config table). */
   server?: string;
+  /** Steps are raw bytes spelled as characters < 256 (not UTF-8 encoded). */
+  latin1?: boolean;
+  /** Write each step in pieces of this many bytes (see RunOptions.pieceBytes). */
+  pieceBytes?: number;
 }
 
 export interface Outcome {
@@ -88,18 +92,21 @@ export async function runScript(port: number, script: Script, opts: RunOptions =
   const timeoutMs = opts.timeoutMs ?? 3_000;
   const c = await RawClient.connect(port);
   try {
-    if (opts.pieceBytes !== undefined) c.setNoDelay();
     await c.waitFor((b) => b.includes(CRLF));
     const first = await c.readLine();
     let info: Record<string, unknown> | null = null;
     let output = "";
     if (first.startsWith("INFO ")) info = JSON.parse(first.slice(5)) as Record<string, unknown>;
     else output = first;
-    for (const step of script.steps) {
+    const pieceBytes = opts.pieceBytes ?? script.pieceBytes;
+    if (pieceBytes !== undefined) c.setNoDelay();
+    for (const text of script.steps) {
       if (c.closed) break;
-      if (opts.pieceBytes !== undefined) await c.writeSlowly(step, opts.pieceBytes);
+      const step = script.latin1 ? Uint8Array.from(text, (ch) => ch.charCodeAt(0)) : text;
+      if (pieceBytes !== undefined) await c.writeSlowly(step, pieceBytes);
       else {
         c.write(step);
+        await c.drained().catch(() => undefined);
         await new Promise<void>((r) => setTimeout(r, 0));
       }
     }

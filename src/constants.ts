@@ -65,3 +65,7 @@ export const outboundFlushThresholdBytes = 256 * 1024;
 
 /** RTT is re-measured by a PING at most this often when the client is active. */
 export const rttMeasurementIntervalMs = 60 * 60_000;
+
+/** Fast-producer stall bounds (reference stallClientMinDuration / stallClientMaxDuration). */
+export const stallMinMs = 100;
+export const stallMaxMs = 1000;

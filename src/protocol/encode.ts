@@ -1,16 +1,19 @@
 // Server → client protocol lines as bytes. MSG/HMSG headers are written straight into a
 // connection's outbound buffer by server/outbound.ts; this file holds the fixed lines and
 // the INFO encoder.
-import { encodeUtf8 } from "../util/bytes.ts";
+import { encodeByteString, encodeUtf8 } from "../util/bytes.ts";
 import type { InfoJson } from "./wire_types.ts";
 
 export const PING_LINE = encodeUtf8("PING\r\n");
 export const PONG_LINE = encodeUtf8("PONG\r\n");
 export const OK_LINE = encodeUtf8("+OK\r\n");
 
-/** `-ERR '<text>'\r\n` (the reference's errProto). */
+/**
+ * `-ERR '<text>'\r\n` (the reference's errProto). `text` is a byte string (see
+ * util/bytes.ts): subjects quoted in it go back out as the bytes the client sent.
+ */
 export function errLine(text: string): Uint8Array {
-  return encodeUtf8(`-ERR '${text}'\r\n`);
+  return encodeByteString(`-ERR '${text}'\r\n`);
 }
 
 /**

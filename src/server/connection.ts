@@ -11,13 +11,16 @@ import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
-import { bytesEqual, decodeUtf8, encodeUtf8, quoteBytes } from "../util/bytes.ts";
+import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
 import { deliverMessage } from "./deliver.ts";
 import { Outbound } from "./outbound.ts";
 import { isValidLiteralSubject } from "./subject.ts";
 import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
 import type { Server } from "./server.ts";
+
+/** Reasons for suspending a connection's input (bits). */
+const Suspend = { auth: 1, stall: 2 } as const;
 
 /** Bytes of the last published subject kept for the per-connection subject cache. */
 const SUBJECT_CACHE_MAX_BYTES = 256;
@@ -48,10 +51,11 @@ export class ClientConnection implements ParserSink {
   /** The socket refused bytes; waiting for `drain`. */
   writeBlocked = false;
   writeBlockedSinceMs = 0;
-  /** Producers paused because this connection's outbound buffer is too full. */
+  /** Producers stalled because this connection's outbound buffer is too full. */
   stalledProducers: ClientConnection[] | null = null;
-  /** This connection's socket is paused (stalled producer). */
-  paused = false;
+  /** This connection, as a producer, is stalled (see stall()). */
+  stalled = false;
+  #stallTimer: ReturnType<typeof setTimeout> | null = null;
   /** Protocol trace on (-V). */
   trace: boolean;
 
@@ -84,8 +88,9 @@ export class ClientConnection implements ParserSink {
   lastResult: SublistResult = emptyResult;
   lastResultGeneration = -1;
 
-  // Stashed input while parsing is suspended (asynchronous authentication).
+  // Input stashed while parsing is suspended, and why it is (Suspend bits).
   #suspendedInput: Uint8Array[] | null = null;
+  #suspendedFor = 0;
   #description: string;
 
   constructor(server: Server, socket: Socket<ClientConnection>, cid: number, account: Account, nowMs: number) {
@@ -178,13 +183,13 @@ export class ClientConnection implements ParserSink {
     else if (verdict === false) this.authViolation();
     else {
       // Asynchronous check (bcrypt): hold further input until it is decided.
-      this.#suspend();
+      this.#suspend(Suspend.auth);
       verdict.then(
         (ok) => {
           if (this.closed) return;
           if (ok) this.#afterAuth();
           else this.authViolation();
-          this.#resume();
+          this.#resume(Suspend.auth);
           this.server.flushDirty();
         },
         (e: unknown) => {
@@ -228,17 +233,27 @@ export class ClientConnection implements ParserSink {
     this.#description = `${this.host}:${this.port} - cid:${this.cid}` + (ncs !== "" ? ` - ${JSON.stringify(ncs)}` : "");
   }
 
-  #suspend(): void {
-    this.#suspendedInput = [];
-    this.parser.suspend();
-    (this.socket as unknown as { pause(): void }).pause();
+  /**
+   * Stops parsing after the operation in hand and stops reading the socket; input already
+   * read is stashed and parsed again by #resume once no reason is left.
+   */
+  #suspend(reason: number): void {
+    if (this.#suspendedFor === 0) {
+      this.#suspendedInput = [];
+      this.parser.suspend();
+      (this.socket as unknown as { pause(): void }).pause();
+    }
+    this.#suspendedFor |= reason;
   }
 
-  #resume(): void {
+  #resume(reason: number): void {
+    if ((this.#suspendedFor & reason) === 0) return;
+    this.#suspendedFor &= ~reason;
+    if (this.#suspendedFor !== 0 || this.closed) return;
     const pending = this.#suspendedInput;
     this.#suspendedInput = null;
     this.parser.resume();
-    if (!this.paused && !this.closed) (this.socket as unknown as { resume(): void }).resume();
+    (this.socket as unknown as { resume(): void }).resume();
     if (pending !== null) for (const chunk of pending) this.onData(chunk);
   }
 
@@ -271,9 +286,9 @@ export class ClientConnection implements ParserSink {
   }
 
   onSub(buf: Uint8Array, ss: number, se: number, qs: number, qe: number, sids: number, side: number): void {
-    const subject = decodeUtf8(buf, ss, se);
-    const queue = qs >= 0 ? decodeUtf8(buf, qs, qe) : null;
-    const sid = decodeUtf8(buf, sids, side);
+    const subject = decodeByteString(buf, ss, se);
+    const queue = qs >= 0 ? decodeByteString(buf, qs, qe) : null;
+    const sid = decodeByteString(buf, sids, side);
     if (this.trace) this.#traceIn("SUB", queue === null ? `${subject} ${sid}` : `${subject} ${queue} ${sid}`);
     this.#subsTouched = true;
     const maxTokens = this.server.opts.maxSubTokens;
@@ -292,7 +307,7 @@ export class ClientConnection implements ParserSink {
         this.sendErr(ProtoError.invalidSubject.text);
         return;
       }
-      const sub = new Subscription(this, subject, queue, sid, encodeUtf8(sid));
+      const sub = new Subscription(this, subject, queue, sid, encodeByteString(sid));
       this.subs.set(sid, sub);
       this.account.sublist.insert(sub);
     }
@@ -300,8 +315,8 @@ export class ClientConnection implements ParserSink {
   }
 
   onUnsub(buf: Uint8Array, sids: number, side: number, max: number, hasMax: boolean): void {
-    const sid = decodeUtf8(buf, sids, side);
-    if (this.trace) this.#traceIn("UNSUB", hasMax ? `${sid} ${decodeUtf8(buf, side, side) || max}` : sid);
+    const sid = decodeByteString(buf, sids, side);
+    if (this.trace) this.#traceIn("UNSUB", hasMax ? `${sid} ${max}` : sid);
     this.#subsTouched = true;
     const sub = this.subs.get(sid);
     let unsubscribeNow = false;
@@ -324,7 +339,7 @@ export class ClientConnection implements ParserSink {
       this.close(ClosedReason.maxPayloadExceeded);
       return;
     }
-    if (this.opts.pedantic && !isValidLiteralSubject(decodeUtf8(pa.buf, pa.subjectStart, pa.subjectEnd))) this.sendErr(ProtoError.invalidPublishSubject.text);
+    if (this.opts.pedantic && !isValidLiteralSubject(decodeByteString(pa.buf, pa.subjectStart, pa.subjectEnd))) this.sendErr(ProtoError.invalidPublishSubject.text);
   }
 
   onMsg(pa: PubArgs, payload: Uint8Array, payloadStart: number): void {
@@ -346,7 +361,7 @@ export class ClientConnection implements ParserSink {
     const len = se - ss;
     const cached = this.lastSubjectBytes;
     if (len === this.lastSubjectLength && cached !== null && bytesEqual(argBuf, ss, se, cached, len)) return this.lastSubject;
-    const subject = decodeUtf8(argBuf, ss, se);
+    const subject = decodeByteString(argBuf, ss, se);
     this.lastSubject = subject;
     this.lastResultGeneration = -1;
     if (len <= SUBJECT_CACHE_MAX_BYTES) {
@@ -422,26 +437,46 @@ export class ClientConnection implements ParserSink {
     if (!this.writeBlocked) return;
     this.writeBlocked = false;
     this.flush();
-    if (!this.writeBlocked) this.#releaseStalledProducers();
+    if (this.out.pending <= this.server.stallThresholdBytes) this.#releaseStalledProducers();
   }
 
-  /** A producer must wait until this (receiving) connection drains. */
-  stallProducer(producer: ClientConnection): void {
-    if (producer === this || producer.paused) return;
+  /**
+   * Fast-producer stall (reference: stalledWait, 2.9): `producer` filled this connection's
+   * buffer past half of max_pending, so it stops — after the message in hand, even in the
+   * middle of a read — until this connection drains or `ms` pass, whichever is first. A
+   * burst from one producer then costs the receiver at most one message beyond the
+   * threshold instead of a slow-consumer cut.
+   */
+  stallProducer(producer: ClientConnection, ms: number): void {
+    if (producer === this || producer.stalled || producer.closed) return;
     (this.stalledProducers ??= []).push(producer);
-    producer.paused = true;
-    (producer.socket as unknown as { pause(): void }).pause();
+    producer.stall(ms);
+  }
+
+  stall(ms: number): void {
+    this.stalled = true;
+    this.#suspend(Suspend.stall);
+    this.server.logger.debug(`${this.#description} - Fast producer stalled for up to ${ms}ms`);
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null;
+      this.endStall();
+      this.server.flushDirty();
+    }, ms);
+  }
+
+  endStall(): void {
+    if (!this.stalled) return;
+    this.stalled = false;
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
+    this.#stallTimer = null;
+    this.#resume(Suspend.stall);
   }
 
   #releaseStalledProducers(): void {
     const list = this.stalledProducers;
     if (list === null) return;
     this.stalledProducers = null;
-    for (const p of list) {
-      if (!p.paused) continue;
-      p.paused = false;
-      if (!p.closed) (p.socket as unknown as { resume(): void }).resume();
-    }
+    for (const p of list) p.endStall();
   }
 
   // ---- Subscriptions ---------------------------------------------------------------------
@@ -480,6 +515,7 @@ export class ClientConnection implements ParserSink {
     }
     if (this.trace) for (const sub of this.subs.values()) this.server.logger.trace(`${this.#description} - <-> [DELSUB ${sub.sid}]`);
     this.#releaseStalledProducers();
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.server.removeConnection(this, reason);
     this.socket.end();
     this.out.release();

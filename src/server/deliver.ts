@@ -7,7 +7,7 @@ import type { PubArgs } from "../protocol/parser.ts";
 import type { ClientConnection } from "./connection.ts";
 import type { Subscription } from "./sublist.ts";
 import { ClosedReason } from "../protocol/errors.ts";
-import { encodeUtf8 } from "../util/bytes.ts";
+import { decodeByteString, encodeByteString } from "../util/bytes.ts";
 
 /** Delivers the message in `pa` (payload at payload[ps]) published by `pub`. */
 export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint8Array, ps: number): void {
@@ -79,7 +79,7 @@ function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payloa
   }
   client.outMsgs++;
   client.outBytes += pa.size;
-  if (client.trace) client.server.logger.trace(`${client.description} - ->> [${hdr > 0 && client.headers ? "HMSG" : "MSG"} ${pub.lastSubject} ${sub.sid}${pa.replyEnd > pa.replyStart ? " " + new TextDecoder().decode(pa.buf.subarray(pa.replyStart, pa.replyEnd)) : ""} ${pa.size}]`);
+  if (client.trace) client.server.logger.trace(`${client.description} - ->> [${hdr > 0 && client.headers ? "HMSG" : "MSG"} ${pub.lastSubject} ${sub.sid}${pa.replyEnd > pa.replyStart ? " " + decodeByteString(pa.buf, pa.replyStart, pa.replyEnd) : ""} ${pa.size}]`);
   void written;
 
   if (!client.dirty) client.server.markDirty(client);
@@ -89,18 +89,18 @@ function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payloa
   return true;
 }
 
-const NO_RESPONDERS_SUFFIX = encodeUtf8(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
+const NO_RESPONDERS_SUFFIX = encodeByteString(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
 
 /**
  * `HMSG <reply> <sid> 16 16\r\nNATS/1.0 503\r\n\r\n\r\n` to the publisher's own subscription on
  * the reply subject, if it has one (reference processInboundClientMsg, v2.9).
  */
 function sendNoResponders(pub: ClientConnection, pa: PubArgs): void {
-  const reply = new TextDecoder().decode(pa.buf.subarray(pa.replyStart, pa.replyEnd));
+  const reply = decodeByteString(pa.buf, pa.replyStart, pa.replyEnd);
   const r = pub.account.sublist.match(reply);
   for (const sub of r.psubs) {
     if (sub.conn !== pub) continue;
-    const line = encodeUtf8(`HMSG ${reply} ${sub.sid}`);
+    const line = encodeByteString(`HMSG ${reply} ${sub.sid}`);
     pub.out.append(line);
     pub.out.append(NO_RESPONDERS_SUFFIX);
     pub.server.markDirty(pub);

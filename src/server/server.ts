@@ -34,7 +34,7 @@ export class Server {
 
   /** A connection's outbound buffer is written straight away beyond this many bytes. */
   readonly outboundFlushThresholdBytes: number;
-  /** Beyond this many pending bytes at a receiver, its producers are paused. */
+  /** Beyond this many pending bytes at a receiver, its producers are stalled (half of max_pending). */
   readonly stallThresholdBytes: number;
 
   /** User/password configured (for the reference's auth error log line). */
@@ -226,7 +226,7 @@ export class Server {
       this.slowConsumer(receiver);
       return;
     }
-    if (pending > this.stallThresholdBytes) receiver.stallProducer(producer);
+    if (pending > this.stallThresholdBytes) receiver.stallProducer(producer, stallDurationMs(pending, this.opts.maxPendingBytes));
   }
 
   slowConsumer(conn: ClientConnection): void {
@@ -256,6 +256,17 @@ export class Server {
       this.logger.error(`Error writing ports file (${file}): ${(e as Error).message}`);
     }
   }
+}
+
+/**
+ * How long a producer waits for a full receiver (reference stallDuration): 100 ms past half
+ * of max_pending, 100 ms more per further tenth of it, 1 s at the limit.
+ */
+export function stallDurationMs(pending: number, maxPending: number): number {
+  if (pending >= maxPending) return C.stallMaxMs;
+  const half = maxPending / 2;
+  if (pending <= half) return C.stallMinMs;
+  return C.stallMinMs * (1 + Math.floor((pending - half) / (half / 10)));
 }
 
 function hostPort(host: string, port: number): string {

@@ -15,7 +15,7 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Bun's Buffer exposes native slicing decoders that skip the subarray allocation. */
-type NativeSlicing = Uint8Array & { utf8Slice(start: number, end: number): string };
+type NativeSlicing = Uint8Array & { utf8Slice(start: number, end: number): string; latin1Slice(start: number, end: number): string };
 
 /**
  * Decodes `buf[start, end)` as UTF-8. Buffers (what Bun's socket `data` handler delivers and
@@ -24,6 +24,34 @@ type NativeSlicing = Uint8Array & { utf8Slice(start: number, end: number): strin
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   if ((buf as NativeSlicing).utf8Slice !== undefined) return (buf as NativeSlicing).utf8Slice(start, end);
   return decoder.decode(buf.subarray(start, end));
+}
+
+/**
+ * Subjects, queue names and sids are byte strings on the data plane: one character per byte
+ * (latin1), so that two subjects are equal exactly when their bytes are — as in the
+ * reference, which compares bytes. UTF-8 decoding would merge distinct invalid sequences
+ * into U+FFFD. Use `byteStringToText` to show one to a person.
+ */
+export function decodeByteString(buf: Uint8Array, start: number, end: number): string {
+  if ((buf as NativeSlicing).latin1Slice !== undefined) return (buf as NativeSlicing).latin1Slice(start, end);
+  let s = "";
+  for (let i = start; i < end; i++) s += String.fromCharCode(buf[i]);
+  return s;
+}
+
+/** The bytes of a byte string (see decodeByteString). */
+export function encodeByteString(s: string): Uint8Array {
+  return Buffer.from(s, "latin1");
+}
+
+/** A byte string (see decodeByteString) as readable text: its bytes decoded as UTF-8. */
+export function byteStringToText(s: string): string {
+  return Buffer.from(s, "latin1").toString("utf8");
+}
+
+/** Text (e.g. a subject from config or an internal client) as a data-plane byte string. */
+export function textToByteString(s: string): string {
+  return Buffer.from(s, "utf8").toString("latin1");
 }
 
 export function encodeUtf8(s: string): Uint8Array {

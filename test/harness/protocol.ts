@@ -1,6 +1,7 @@
 // Helpers for raw-protocol tests: a connected client past its INFO line, bounded polling, and
 // a script runner whose outcome (every byte received, and whether the server closed) can be
 // compared exactly — against an expectation, or between our server and the reference.
+import net from "node:net";
 import { RawClient } from "./raw.ts";
 
 export const CRLF = "\r\n";
@@ -168,4 +169,27 @@ export function canonicalFrames(output: string): string[] {
   }
   out.push(...run.sort());
   return out;
+}
+
+/**
+ * A subscriber that reads its INFO and PONG and then stops reading: its socket is paused so
+ * that the kernel buffers fill and the server's outbound buffer for it grows.
+ */
+export async function stalledSubscriber(port: number, subject: string): Promise<{ socket: net.Socket; closed: () => boolean; received: () => number }> {
+  const socket = net.connect({ port, host: "127.0.0.1" });
+  let got = "";
+  let closed = false;
+  socket.on("data", (d: Buffer) => {
+    got += d.toString("latin1");
+  });
+  socket.on("close", () => {
+    closed = true;
+  });
+  socket.on("error", () => {
+    closed = true;
+  });
+  socket.write(`CONNECT {"verbose":false,"pedantic":false}\r\nSUB ${subject} 1\r\nPING\r\n`);
+  await waitUntil(() => got.includes("PONG\r\n"), "the stalled subscriber's PONG");
+  socket.pause();
+  return { socket, closed: () => closed, received: () => got.length };
 }

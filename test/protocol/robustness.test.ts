@@ -1,9 +1,8 @@
 // Hostile and careless clients: random garbage, bytes that are not UTF-8, a subscriber that
 // never reads while a publisher floods. Each must be dealt with without harming the others.
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import net from "node:net";
 import { RawClient } from "../harness/raw.ts";
-import { closedWith, connectRaw, waitUntil } from "../harness/protocol.ts";
+import { closedWith, connectRaw, stalledSubscriber, waitUntil } from "../harness/protocol.ts";
 import { startServer, type RunningServer } from "../harness/server.ts";
 
 let server: RunningServer;
@@ -131,29 +130,6 @@ describe("subjects are bytes", () => {
     expect(await c.flush()).toBe(`MSG ${raw} 1 2\r\nok\r\n`);
   });
 });
-
-/**
- * A subscriber that reads its INFO and PONG and then stops reading: its socket is paused so
- * that the kernel buffers fill and the server's outbound buffer for it grows.
- */
-async function stalledSubscriber(port: number, subject: string): Promise<{ socket: net.Socket; closed: () => boolean; received: () => number }> {
-  const socket = net.connect({ port, host: "127.0.0.1" });
-  let got = "";
-  let closed = false;
-  socket.on("data", (d: Buffer) => {
-    got += d.toString("latin1");
-  });
-  socket.on("close", () => {
-    closed = true;
-  });
-  socket.on("error", () => {
-    closed = true;
-  });
-  socket.write(`CONNECT {"verbose":false,"pedantic":false}\r\nSUB ${subject} 1\r\nPING\r\n`);
-  await waitUntil(() => got.includes("PONG\r\n"), "the stalled subscriber's PONG");
-  socket.pause();
-  return { socket, closed: () => closed, received: () => got.length };
-}
 
 async function floodScenario(s: RunningServer, payloadBytes: number, messages: number, perWrite: number): Promise<void> {
   const slow = await stalledSubscriber(s.port, "flood");

@@ -263,7 +263,8 @@ const loadScenarios: LoadScenario[] = [
       { id: "reqP99", label: "request/reply p99", unit: "µs", higherIsBetter: false },
     ],
     run: async (url, scale) => {
-      const latency = group(await runLoad(url, ["service", "both", "cmp.svc", "--size", "128", "--msgs", msgsFor(30_000, scale)], 180_000), "requester").latency;
+      // The raw client keeps the load's own share of each round trip small.
+      const latency = group(await runLoad(url, ["service", "both", "cmp.svc", "--client", "raw", "--size", "128", "--msgs", msgsFor(30_000, scale)], 180_000), "requester").latency;
       return [latency.p50Us, latency.p99Us];
     },
   },

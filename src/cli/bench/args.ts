@@ -191,8 +191,8 @@ function validate(run: BenchRun): void {
   if (run.kind === "pub" || run.kind === "pubsub" || run.kind === "js-pub") {
     if (/[*>]/.test(run.subject)) throw new BenchUsageError(`cannot publish to the wildcard subject "${run.subject}"`);
   }
-  if (run.client === "raw" && !["pub", "sub", "pubsub"].includes(run.kind)) {
-    // The raw client only speaks core pub/sub; everything else needs the official client.
+  if (run.client === "raw" && (run.kind.startsWith("js") || run.kind.startsWith("kv"))) {
+    // The raw client speaks core pub/sub and request/reply only; JetStream needs the official one.
     run.client = "official";
   }
   if (run.ratePerSec > 0 && !["pub", "pubsub", "service-request", "service-both"].includes(run.kind)) {
@@ -267,7 +267,11 @@ function parseSubcommand(flags: ParsedFlags): BenchRun {
     }
   }
   if (kind === "pubsub") run.clients = countFlag(flags, "pubs") ?? run.clients;
-  if (kind.startsWith("service")) run.queue = benchDefaults.serviceQueue;
+  if (kind.startsWith("service")) {
+    run.queue = benchDefaults.serviceQueue;
+    // As natscli: request/reply goes through the official client unless --client raw.
+    run.client = "official";
+  }
   // Core scenarios on a wildcard-free subject use the raw client by default; JS/KV/service
   // go through the official client (validate() switches them).
   applyCommonFlags(run, flags);
@@ -309,7 +313,10 @@ function parseLegacy(flags: ParsedFlags, warnings: string[]): BenchRun[] {
     } else {
       runs.push(make(request ? "service-request" : "service-serve", Math.max(request ? pubs : subs, 1)));
     }
-    for (const run of runs) run.queue = benchDefaults.serviceQueue;
+    for (const run of runs) {
+      run.queue = benchDefaults.serviceQueue;
+      if (!flags.values.has("client")) run.client = "official";
+    }
   } else if (kv) {
     if (pubs > 0) runs.push(make("kv-put", pubs));
     if (subs > 0) runs.push(make("kv-get", subs));
@@ -361,7 +368,8 @@ Flags:
   --clients N           clients (default 1)          --msgs N     total messages (default 100,000)
   --size SIZE           payload: 16, 16B, 1KB, 1MiB (1 KB = 1024 B, as nats bench; default 128B)
   --multisubject        publish to <subject>.<n>     --multisubjectmax N (default 100,000)
-  --queue NAME          queue group for subscribers  --client raw|official (core pub/sub; default raw)
+  --queue NAME          queue group for subscribers
+  --client raw|official core pub/sub (default raw) and service (default official)
   --rate N              open loop: N msgs/s in total, latency measured from the intended send time
   --timeout DUR         waiting sides give up after DUR without progress (default 30s)
   --stream NAME --storage file|memory --replicas N --maxbytes SIZE --purge

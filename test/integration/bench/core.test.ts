@@ -118,6 +118,35 @@ describe.skipIf(executable === null)(`bench core scenarios against ${executable}
     expect(group(out.json, "responder").msgs).toBe(msgs);
   });
 
+  test("service both with the raw client, closed and open loop", async () => {
+    const closed = await runBenchCli(["service", "both", "it.rawsvc", "--client", "raw", "--clients", "2", "--responders", "3", "--size", "16", ...common()]);
+    expect(closed.code).toBe(0);
+    expect(closed.json.runs[0].config.client).toBe("raw");
+    expect(group(closed.json, "requester")).toMatchObject({ msgs, bytes: msgs * 16 });
+    expect(group(closed.json, "requester").latency.count).toBe(msgs);
+    expect(group(closed.json, "responder").msgs).toBe(msgs);
+    const open = await runBenchCli(["service", "both", "it.rawsvc", "--client", "raw", "--rate", "20000", "--size", "32", ...common()]);
+    expect(open.code).toBe(0);
+    expect(open.json.runs[0].openLoop).toBe(true);
+    expect(group(open.json, "requester").latency.count).toBe(msgs);
+    expect(group(open.json, "requester").durationSec).toBeGreaterThan(0.09);
+  });
+
+  test("raw responder answers official requesters and the other way round", async () => {
+    const responder = spawnBench(["service", "serve", "it.mixed", "--client", "raw", ...common()]);
+    await responder.waitForStderr("Serving", 10_000);
+    const requester = await runBenchCli(["service", "request", "it.mixed", "--size", "64", ...common()]);
+    expect(requester.code).toBe(0);
+    expect(group(requester.json, "requester").msgs).toBe(msgs);
+    expect(group((await finishBench(responder, 20_000)).json, "responder").msgs).toBe(msgs);
+    const official = spawnBench(["service", "serve", "it.mixed2", ...common()]);
+    await official.waitForStderr("Serving", 10_000);
+    const rawRequester = await runBenchCli(["service", "request", "it.mixed2", "--client", "raw", "--size", "64", ...common()]);
+    expect(rawRequester.code).toBe(0);
+    expect(group(rawRequester.json, "requester").latency.count).toBe(msgs);
+    expect((await finishBench(official, 20_000)).code).toBe(0);
+  });
+
   test("service serve and service request as two processes", async () => {
     const responder = spawnBench(["service", "serve", "it.svc2", ...common()]);
     await responder.waitForStderr("Serving", 10_000);

@@ -134,4 +134,36 @@ describe("InboundParser", () => {
       for (let index = 0; index < 16; index += 1) parser.push(chunk);
     }).toThrow(/control line/);
   });
+
+  test("reply subjects are captured for responders, under any split", () => {
+    const stream = concat([
+      "MSG svc 1 _INBOX.abc.1 16\r\n", timestamped(16, 3), "\r\n",
+      "MSG svc 1 5\r\nhello\r\n",
+      "HMSG svc 9 _INBOX.hdr 12 28\r\nNATS/1.0\r\n\r\n", timestamped(16, 4), "\r\n",
+      "MSG a.b.c 22  reply.to\t0\r\n\r\n",
+    ]);
+    const expected = [["_INBOX.abc.1", 3], ["", Number.NaN], ["_INBOX.hdr", 4], ["reply.to", Number.NaN]];
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 8 }), (cuts) => {
+        const replies: Array<[string, number]> = [];
+        let parser: InboundParser | null = null;
+        const { handlers } = recorder();
+        parser = new InboundParser({
+          ...handlers,
+          onMsg: (_size, timestamp) => {
+            const current = parser as InboundParser;
+            replies.push([new TextDecoder().decode(current.replyBytes.subarray(0, current.replyLength)), timestamp]);
+          },
+        }, true, true);
+        let from = 0;
+        for (const cut of [...cuts].sort((a, b) => a - b)) {
+          parser.push(stream.subarray(from, cut));
+          from = cut;
+        }
+        parser.push(stream.subarray(from));
+        expect(replies).toEqual(expected as Array<[string, number]>);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

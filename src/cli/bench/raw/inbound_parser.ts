@@ -44,9 +44,24 @@ export class InboundParser {
   #isHmsg = false;
   #headerBytes = 0;
 
-  constructor(handlers: InboundHandlers, readTimestamps: boolean) {
+  /** Responders need each delivery's reply subject: copied here (bounded) when asked for. */
+  readonly #captureReply: boolean;
+  readonly #reply = new Uint8Array(controlLineBytesMax);
+  #replyLength = 0;
+
+  constructor(handlers: InboundHandlers, readTimestamps: boolean, captureReply = false) {
     this.#handlers = handlers;
     this.#readTimestamps = readTimestamps;
+    this.#captureReply = captureReply;
+  }
+
+  /** Reply subject of the delivery being reported (valid during onMsg): `replyBytes[0, replyLength)`. */
+  get replyBytes(): Uint8Array {
+    return this.#reply;
+  }
+
+  get replyLength(): number {
+    return this.#replyLength;
   }
 
   push(chunk: Uint8Array): void {
@@ -133,6 +148,22 @@ export class InboundParser {
     }
   }
 
+  /**
+   * The token starting at `lastTokenStart` is the reply when two more tokens (subject and
+   * sid) stand between it and the op: `MSG <subject> <sid> <reply> <#bytes>`.
+   */
+  #copyReply(buffer: Uint8Array, start: number, lastTokenStart: number): void {
+    const sidStart = skipBackwards(buffer, start, lastTokenStart);
+    const subjectStart = skipBackwards(buffer, start, sidStart);
+    if (subjectStart <= start) {
+      this.#replyLength = 0;
+      return;
+    }
+    const replyEnd = tokenEnd(buffer, lastTokenStart, buffer.length);
+    this.#replyLength = replyEnd - lastTokenStart;
+    for (let index = 0; index < this.#replyLength; index += 1) this.#reply[index] = buffer[lastTokenStart + index];
+  }
+
   /** MSG <subject> <sid> [reply] <#bytes> / HMSG … <#header bytes> <#total bytes>. */
   #startPayload(buffer: Uint8Array, start: number, end: number): void {
     let at = end;
@@ -145,17 +176,25 @@ export class InboundParser {
     }
     // What is left must still hold `MSG <subject> <sid>`: drop the sid (or reply) and
     // check a subject remains after the op. Cheap: only one short token is scanned.
-    at = skipBackwards(buffer, start, at);
+    const lastTokenStart = skipBackwards(buffer, start, at);
     const opLength = this.#isHmsg ? 5 : 4;
-    if (total < 0 || this.#headerBytes < 0 || at <= start + opLength) {
+    if (total < 0 || this.#headerBytes < 0 || lastTokenStart <= start + opLength) {
       throw new ProtocolError(`malformed ${this.#isHmsg ? "HMSG" : "MSG"}: ${decoder.decode(buffer.subarray(start, Math.min(end, start + 64)))}`);
     }
+    if (this.#captureReply) this.#copyReply(buffer, start, lastTokenStart);
     this.#payloadSize = total;
     this.#payloadSeen = 0;
     this.#payloadRemaining = total + 2;
     this.#prefix.fill(0);
     this.#state = statePayload;
   }
+}
+
+/** The first index at or after `from` that is a blank (or `end`). */
+function tokenEnd(buffer: Uint8Array, from: number, end: number): number {
+  let at = from;
+  while (at < end && buffer[at] !== charSpace && buffer[at] !== charTab && buffer[at] !== charCR) at += 1;
+  return at;
 }
 
 /** The decimal number that ends at `end` (after trailing blanks); -1 if there is none. */

@@ -21,6 +21,8 @@ export interface PubBatchOptions {
   multisubjectMax: number;
   /** Put end-to-end timestamps in payloads (when they are large enough to hold one). */
   timestamps: boolean;
+  /** Requests: `PUB <subject> <reply> <#bytes>` (not with multisubject). */
+  reply?: string;
 }
 
 export class PubBatch {
@@ -43,7 +45,9 @@ export class PubBatch {
   constructor(options: PubBatchOptions) {
     this.#options = options;
     this.timestamps = options.timestamps && options.payloadBytes >= timestampBytes;
-    this.#head = encoder.encode(options.multisubject ? `PUB ${options.subject}.` : `PUB ${options.subject}`);
+    const reply = options.reply ?? "";
+    if (reply !== "" && options.multisubject) throw new Error("PubBatch: a reply subject cannot be combined with multisubject");
+    this.#head = encoder.encode(options.multisubject ? `PUB ${options.subject}.` : reply !== "" ? `PUB ${options.subject} ${reply}` : `PUB ${options.subject}`);
     this.#sizeField = encoder.encode(` ${options.payloadBytes}\r\n`);
     this.#payloadTemplate = new Uint8Array(options.payloadBytes);
     if (this.timestamps) writeTimestampMagic(this.#payloadTemplate, 0);

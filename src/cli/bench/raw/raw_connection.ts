@@ -15,6 +15,10 @@ export interface RawConnectionOptions {
   onMsg?: (totalBytes: number, timestampMs: number, receivedMs: number) => void;
   /** Copy payload timestamps out of deliveries (subscribers with end-to-end latency). */
   readTimestamps?: boolean;
+  /** Keep each delivery's reply subject (see `replyBytes`), for responders. */
+  captureReply?: boolean;
+  /** Called after each read has been parsed: the place to flush replies coalesced per read. */
+  onReadEnd?: () => void;
   /** Called once if the connection breaks (server closed it, -ERR, socket error). */
   onFailure?: (error: Error) => void;
   /** Bound on the handshake (connect, INFO, CONNECT, PONG). */
@@ -64,6 +68,7 @@ export class RawConnection {
         onErr: (text) => this.#fail(new RawConnectionError(`server error: ${text}`)),
       },
       options.readTimestamps === true,
+      options.captureReply === true,
     );
   }
 
@@ -100,6 +105,8 @@ export class RawConnection {
         }),
         timeout,
       ]);
+      // Small writes (PING, single requests) must leave at once, not wait for Nagle.
+      this.#socket.setNoDelay(true);
       const info = JSON.parse(await Promise.race([infoJson, timeout])) as Record<string, unknown>;
       this.serverInfo = info;
       if (info.tls_required === true) throw new RawConnectionError("server requires TLS; use --client official");
@@ -123,9 +130,24 @@ export class RawConnection {
     this.#readMs = nowMs();
     try {
       this.#parser.push(chunk);
+      this.#options.onReadEnd?.();
     } catch (error) {
       this.#fail(error as Error);
     }
+  }
+
+  /** Reply subject of the delivery being reported to onMsg: `replyBytes[0, replyLength)`. */
+  get replyBytes(): Uint8Array {
+    return this.#parser.replyBytes;
+  }
+
+  get replyLength(): number {
+    return this.#parser.replyLength;
+  }
+
+  /** True while written bytes wait for `drain`: a caller must not reuse a buffer it handed over. */
+  get pushedBack(): boolean {
+    return this.#pending.length > 0;
   }
 
   /**

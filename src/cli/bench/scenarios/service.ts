@@ -1,6 +1,7 @@
 // Request/reply: `service serve` (responders in a queue group, echoing each request),
 // `service request` (requesters timing each round trip) and `service both` (the two in one
-// process). Closed loop by default: each requester waits for its reply before the next
+// process), through the official client or, with `--client raw`, our byte-level client
+// (less client overhead in each round trip). Closed loop by default: each requester waits for its reply before the next
 // request. With --rate the requests leave on an open-loop schedule and each round trip is
 // measured from its intended send time (coordinated-omission correction).
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -9,6 +10,9 @@ import { IdleWatch } from "../core/idle_watch.ts";
 import { waitUntil } from "../core/pacing.ts";
 import { InFlightWindow } from "../core/window.ts";
 import { connectOfficial } from "../official/connect.ts";
+import { Expectation } from "../core/roles.ts";
+import { RawRequester } from "../raw/raw_requester.ts";
+import { RawResponder } from "../raw/raw_responder.ts";
 import { shareOut, type BenchRun } from "../options.ts";
 import { Sample, SampleGroup, type RunResult } from "../stats.ts";
 import { formatBytes, formatCount } from "../units.ts";
@@ -22,10 +26,30 @@ interface Responders {
   group: SampleGroup;
   /** Resolves when `expected` requests were answered, or after the idle timeout. */
   finished: Promise<void>;
-  connections: NatsConnection[];
+  closables: Array<{ close(): Promise<void> }>;
 }
 
-async function startResponders(run: BenchRun, count: number, expected: number, onServed: () => void): Promise<Responders> {
+async function startRawResponders(run: BenchRun, count: number, expected: number, onServed: () => void): Promise<Responders> {
+  const group = new SampleGroup("responder");
+  const expectation = new Expectation(expected, true);
+  const responders: RawResponder[] = [];
+  try {
+    for (let index = 0; index < count; index += 1) {
+      const responder = await RawResponder.start({
+        url: run.server, id: `S${index}`, subject: run.subject, queue: run.queue, expectation, idleTimeoutMs: run.idleTimeoutMs, onProgress: onServed,
+      });
+      responders.push(responder);
+      group.add(responder.sample);
+    }
+  } catch (error) {
+    await closeAll(responders);
+    throw error;
+  }
+  // All finish together when the group is done; each also gives up on its own when idle.
+  return { group, finished: Promise.all(responders.map((responder) => responder.finished)).then(() => {}), closables: responders };
+}
+
+async function startOfficialResponders(run: BenchRun, count: number, expected: number, onServed: () => void): Promise<Responders> {
   const group = new SampleGroup("responder");
   const connections: NatsConnection[] = [];
   let served = 0;
@@ -58,10 +82,10 @@ async function startResponders(run: BenchRun, count: number, expected: number, o
     });
     await connection.flush();
   }
-  return { group, finished, connections };
+  return { group, finished, closables: connections.map((connection) => ({ close: () => connection.close() })) };
 }
 
-async function runRequester(connection: NatsConnection, run: BenchRun, sample: Sample, count: number, ratePerSec: number, onDone: () => void): Promise<void> {
+async function runOfficialRequester(connection: NatsConnection, run: BenchRun, sample: Sample, count: number, ratePerSec: number, onDone: () => void): Promise<void> {
   const payload = new Uint8Array(run.sizeBytes);
   sample.startMs = nowMs();
   if (ratePerSec <= 0) {
@@ -102,41 +126,48 @@ export async function runService(run: BenchRun, context: ScenarioContext): Promi
   const requesters = run.kind === "service-serve" ? 0 : run.clients;
   const responders = run.kind === "service-request" ? 0 : run.kind === "service-serve" ? run.clients : run.responders;
   context.log(`Starting service benchmark [requesters=${requesters}, responders=${responders}, msg-size=${formatBytes(run.sizeBytes)}, `
-    + `msgs=${formatCount(run.msgs)}, queue=${run.queue}, rate=${run.ratePerSec > 0 ? `${formatCount(run.ratePerSec)}/s` : "max"}]`);
+    + `msgs=${formatCount(run.msgs)}, queue=${run.queue}, client=${run.client}, rate=${run.ratePerSec > 0 ? `${formatCount(run.ratePerSec)}/s` : "max"}]`);
   const requesterGroup = new SampleGroup("requester");
   let responderGroup = new SampleGroup("responder");
-  const connections: NatsConnection[] = [];
-  const closables = () => connections.map((connection) => ({ close: () => connection.close() }));
+  const closables: Array<{ close(): Promise<void> }> = [];
   let missing = 0;
   try {
     let respondersDone: Promise<void> = Promise.resolve();
     if (responders > 0) {
-      const started = await startResponders(run, responders, run.msgs, requesters === 0 ? () => context.progress.add(1) : () => {});
+      const start = run.client === "raw" ? startRawResponders : startOfficialResponders;
+      const started = await start(run, responders, run.msgs, requesters === 0 ? () => context.progress.add(1) : () => {});
       responderGroup = started.group;
-      connections.push(...started.connections);
+      closables.push(...started.closables);
       respondersDone = started.finished;
     }
-    const requesterConnections: NatsConnection[] = [];
+    const shares = shareOut(run.msgs, Math.max(requesters, 1));
+    const onDone = (count: number): void => context.progress.add(count);
+    const requesting: Array<() => Promise<void>> = [];
     for (let index = 0; index < requesters; index += 1) {
-      const connection = await connectOfficial(run.server, `nats-bun-bench-requester-${index}`);
-      connections.push(connection);
-      requesterConnections.push(connection);
+      const sample = new Sample(`P${index}`);
+      const ratePerSec = run.ratePerSec / requesters;
+      if (run.client === "raw") {
+        const requester = await RawRequester.connect(run.server, `P${index}`, run.subject, run.sizeBytes);
+        closables.push(requester);
+        requesterGroup.add(requester.sample);
+        requesting.push(() => requester.run(shares[index], ratePerSec, run.idleTimeoutMs, onDone));
+      } else {
+        const connection = await connectOfficial(run.server, `nats-bun-bench-requester-${index}`);
+        closables.push({ close: () => connection.close() });
+        requesterGroup.add(sample);
+        requesting.push(() => runOfficialRequester(connection, run, sample, shares[index], ratePerSec, () => onDone(1)));
+      }
     }
     context.progress.start(run.msgs, requesters > 0 ? "requesting" : "serving   ");
     if (requesters === 0) context.log(`Serving ${formatCount(run.msgs)} requests on "${run.subject}" (gives up after ${run.idleTimeoutMs / 1000}s without one)`);
-    const shares = shareOut(run.msgs, Math.max(requesters, 1));
-    await Promise.all(requesterConnections.map((connection, index) => {
-      const sample = new Sample(`P${index}`);
-      requesterGroup.add(sample);
-      return runRequester(connection, run, sample, shares[index], run.ratePerSec / requesters, () => context.progress.add(1));
-    }));
+    await Promise.all(requesting.map((start) => start()));
     if (requesters === 0) {
       await respondersDone;
       missing = Math.max(0, run.msgs - responderGroup.msgs);
     }
   } finally {
     context.progress.stop();
-    await closeAll(closables());
+    await closeAll(closables);
   }
   return {
     run,

@@ -193,3 +193,62 @@ export async function stalledSubscriber(port: number, subject: string): Promise<
   socket.pause();
   return { socket, closed: () => closed, received: () => got.length };
 }
+
+/**
+ * A script over several connections of one server. Steps run one at a time; after each, every
+ * open connection is synchronised with a PING, so that what each receives is ordered by the
+ * steps and the outcome is deterministic.
+ */
+export interface MultiScript {
+  name: string;
+  server?: string;
+  /** Number of connections, opened (and greeted by INFO) in order before the first step. */
+  conns: number;
+  /** [connection index, bytes]; a third element `true` marks a step after which that connection is closed by the server. */
+  steps: [number, string, true?][];
+}
+
+export interface MultiOutcome {
+  infos: (Record<string, unknown> | null)[];
+  outputs: string[];
+  closed: boolean[];
+}
+
+export async function runMultiScript(port: number, script: MultiScript, timeoutMs = 1_500): Promise<MultiOutcome> {
+  const clients: RawClient[] = [];
+  const infos: (Record<string, unknown> | null)[] = [];
+  const pongs: number[] = [];
+  try {
+    for (let i = 0; i < script.conns; i++) {
+      const c = await RawClient.connect(port);
+      clients.push(c);
+      await c.waitFor((b) => b.includes(CRLF));
+      const first = await c.readLine();
+      infos.push(first.startsWith("INFO ") ? (JSON.parse(first.slice(5)) as Record<string, unknown>) : null);
+      pongs.push(0);
+    }
+    const outputs = clients.map(() => "");
+    const sync = async (i: number): Promise<void> => {
+      const c = clients[i];
+      if (c.closed) return;
+      c.write("PING\r\n");
+      pongs[i]++;
+      await c.waitFor((b) => countOf(outputs[i] + b, "PONG\r\n") >= pongs[i], timeoutMs).catch(() => undefined);
+    };
+    for (const [i, text, closes] of script.steps) {
+      const c = clients[i];
+      if (c.closed) continue;
+      c.write(text);
+      pongs[i] += pingsIn([text]);
+      if (closes) await c.waitClosed(timeoutMs).catch(() => undefined);
+      // The writer first, then everyone: a PONG on a connection comes after whatever the step
+      // sent to it, since the server queued that before it read the PING.
+      await sync(i);
+      for (let k = 0; k < clients.length; k++) if (k !== i) await sync(k);
+      for (let k = 0; k < clients.length; k++) outputs[k] += clients[k].take();
+    }
+    return { infos, outputs, closed: clients.map((c) => c.closed) };
+  } finally {
+    for (const c of clients) c.close();
+  }
+}

@@ -226,6 +226,12 @@ export async function runMultiScript(port: number, script: MultiScript, timeoutM
       const first = await c.readLine();
       infos.push(first.startsWith("INFO ") ? (JSON.parse(first.slice(5)) as Record<string, unknown>) : null);
       pongs.push(0);
+      // The reference sends INFO before it registers the connection (createClient): a PONG
+      // proves registration, so that the next connection is counted after this one. (Not
+      // for servers requiring auth, where PING before CONNECT is a violation.)
+      c.write("PING\r\n");
+      await c.waitFor((b) => b.includes("PONG\r\n"), timeoutMs).catch(() => undefined);
+      if (c.buffered.startsWith("PONG\r\n")) c.read(6);
     }
     const outputs = clients.map(() => "");
     const sync = async (i: number): Promise<void> => {

@@ -9,16 +9,18 @@ import { startServer, type RunningServer } from "../harness/server.ts";
 let plain: RunningServer;
 let limited: RunningServer;
 let fewConns: RunningServer;
+let fewTokens: RunningServer;
 const open: RawClient[] = [];
 
 const MAX_PAYLOAD = 100;
 const MAX_CONTROL_LINE = 64;
 
 beforeAll(async () => {
-  [plain, limited, fewConns] = await Promise.all([
+  [plain, limited, fewConns, fewTokens] = await Promise.all([
     startServer(),
     startServer({ config: `max_payload: ${MAX_PAYLOAD}\nmax_control_line: ${MAX_CONTROL_LINE}\nmax_subscriptions: 2\n` }),
     startServer({ config: "max_connections: 2\n" }),
+    startServer({ config: "max_sub_tokens: 3\n" }),
   ]);
 });
 
@@ -27,7 +29,7 @@ afterEach(() => {
 });
 
 afterAll(async () => {
-  await Promise.all([plain?.stop(), limited?.stop(), fewConns?.stop()]);
+  await Promise.all([plain?.stop(), limited?.stop(), fewConns?.stop(), fewTokens?.stop()]);
 });
 
 async function client(server: RunningServer, connect: Record<string, unknown> | null = {}): Promise<RawClient> {
@@ -189,6 +191,14 @@ describe("errors that keep the connection", () => {
     const c = await client(plain, { pedantic: false });
     c.write("SUB np.* 1\r\nPUB np.* 1\r\na\r\n");
     expect(await c.flush()).toBe("MSG np.* 1 1\r\na\r\n");
+  });
+
+  test("Permissions Violation ... too many tokens (max_sub_tokens): refused, the connection lives on", async () => {
+    const c = await client(fewTokens);
+    c.write("SUB a.b.c 1\r\nSUB a.b.c.d 2\r\nSUB a.b.c.> q 3\r\nPUB a.b.c 1\r\nx\r\n");
+    expect(await c.flush()).toBe(
+      err('Permissions Violation for Subscription to "a.b.c.d", too many tokens') + err('Permissions Violation for Subscription to "a.b.c.>", too many tokens') + "MSG a.b.c 1 1\r\nx\r\n",
+    );
   });
 
   test("pedantic is the default when CONNECT leaves it out", async () => {

@@ -35,7 +35,12 @@ const dec = new TextDecoder();
 /** Collects the messages of a subscription via its callback. */
 function collect(conn: NatsConnection, subject: string, opts: { queue?: string; max?: number } = {}): { sub: Subscription; msgs: Msg[] } {
   const msgs: Msg[] = [];
-  const sub = conn.subscribe(subject, { ...opts, callback: (err, m) => (err === null ? msgs.push(m) : undefined) });
+  const sub = conn.subscribe(subject, {
+    ...opts,
+    callback: (err, m) => {
+      if (err === null) msgs.push(m);
+    },
+  });
   return { sub, msgs };
 }
 
@@ -114,7 +119,11 @@ describe("queue groups", () => {
 describe("request and reply", () => {
   test("requests are answered; many in flight at once", async () => {
     const svc = await another();
-    svc.subscribe("core.svc", { callback: (_e, m) => m.respond(`echo:${m.string()}`) });
+    svc.subscribe("core.svc", {
+      callback: (_e, m) => {
+        m.respond(`echo:${m.string()}`);
+      },
+    });
     await svc.flush();
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => nc.request("core.svc", String(i), { timeout: 5_000 })));
     expect(replies.map((r) => r.string())).toEqual(Array.from({ length: 100 }, (_, i) => `echo:${i}`));
@@ -255,7 +264,11 @@ describe("slow consumer", () => {
     const good = await connect({ servers: flood.url });
     extra.push(pub, good);
     let received = 0;
-    good.subscribe("core.flood", { callback: () => received++ });
+    good.subscribe("core.flood", {
+      callback: () => {
+        received++;
+      },
+    });
     await good.flush();
     const n = 20_000;
     const payload = new Uint8Array(1024).fill(120);

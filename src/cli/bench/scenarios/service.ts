@@ -1,19 +1,20 @@
-// Request/reply: `service serve` (responders in a queue group, echoing each request),
-// `service request` (requesters timing each round trip) and `service both` (the two in one
-// process), through the official client or, with `--client raw`, our byte-level client
-// (less client overhead in each round trip). Closed loop by default: each requester waits for its reply before the next
-// request. With --rate the requests leave on an open-loop schedule and each round trip is
-// measured from its intended send time (coordinated-omission correction).
+// Request/reply: `service serve` (responders in a queue group, answering each request with
+// a payload of its size), `service request` (requesters timing each round trip) and
+// `service both` (the two in one process), through the official client or, with
+// `--client raw`, our byte-level client (less client time in each round trip). Closed loop
+// by default: each requester waits for its reply before the next request. With --rate the
+// requests leave on an open-loop schedule and each round trip is measured from its intended
+// send time (coordinated-omission correction).
 import type { NatsConnection } from "@nats-io/transport-node";
 import { nowMs, OpenLoopSchedule } from "../clock.ts";
 import { IdleWatch } from "../core/idle_watch.ts";
 import { waitUntil } from "../core/pacing.ts";
+import { Expectation } from "../core/roles.ts";
 import { InFlightWindow } from "../core/window.ts";
 import { connectOfficial } from "../official/connect.ts";
-import { Expectation } from "../core/roles.ts";
+import { shareOut, type BenchRun } from "../options.ts";
 import { RawRequester } from "../raw/raw_requester.ts";
 import { RawResponder } from "../raw/raw_responder.ts";
-import { shareOut, type BenchRun } from "../options.ts";
 import { Sample, SampleGroup, type RunResult } from "../stats.ts";
 import { formatBytes, formatCount } from "../units.ts";
 import { closeAll, type ScenarioContext } from "./context.ts";

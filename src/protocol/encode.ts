@@ -1,7 +1,7 @@
 // Server → client protocol lines as bytes. MSG/HMSG headers are written straight into a
 // connection's outbound buffer by server/outbound.ts; this file holds the fixed lines and
 // the INFO encoder.
-import { encodeByteString, encodeUtf8 } from "../util/bytes.ts";
+import { encodeByteString, encodeUtf8, writeDecimal } from "../util/bytes.ts";
 import type { InfoJson } from "./wire_types.ts";
 
 export const PING_LINE = encodeUtf8("PING\r\n");
@@ -48,3 +48,45 @@ export function infoLine(info: InfoJson): Uint8Array {
   }
   return encodeUtf8(`INFO ${goJson(ordered)} \r\n`);
 }
+
+/**
+ * The INFO each new client gets: the server's INFO with its own `client_id` and `client_ip`.
+ * Everything else is fixed, so the line is pre-encoded around those two fields and written
+ * into one reused buffer: accepting a connection creates no garbage for its INFO.
+ */
+export class ClientInfoEncoder {
+  #prefix: Uint8Array;
+  #suffix: Uint8Array;
+  #scratch: Uint8Array;
+
+  constructor(template: InfoJson) {
+    // Marker values locate the per-client fields in the encoded line.
+    const marked = infoLine({ ...template, client_id: 1, client_ip: "\u0000" });
+    const text = Buffer.from(marked).toString("latin1");
+    const at = text.indexOf(',"client_id":1,"client_ip":"\\u0000"');
+    if (at < 0) throw new Error("INFO encoding: client fields not found");
+    this.#prefix = Buffer.from(text.slice(0, at), "latin1");
+    this.#suffix = Buffer.from(text.slice(at + ',"client_id":1,"client_ip":"\\u0000"'.length), "latin1");
+    this.#scratch = Buffer.allocUnsafe(this.#prefix.length + this.#suffix.length + 128);
+  }
+
+  /** The INFO line for one client; valid until the next call (write it out at once). */
+  forClient(cid: number, ip: string): Uint8Array {
+    const buf = this.#scratch;
+    buf.set(this.#prefix, 0);
+    let p = this.#prefix.length;
+    buf.set(CLIENT_ID_KEY, p);
+    p = writeDecimal(buf, p + CLIENT_ID_KEY.length, cid);
+    buf.set(CLIENT_IP_KEY, p);
+    p += CLIENT_IP_KEY.length;
+    // An IP address needs no JSON escaping.
+    p += (buf as Buffer).write(ip, p, "latin1");
+    buf[p++] = 0x22; // "
+    buf.set(this.#suffix, p);
+    p += this.#suffix.length;
+    return buf.subarray(0, p);
+  }
+}
+
+const CLIENT_ID_KEY = encodeByteString(',"client_id":');
+const CLIENT_IP_KEY = encodeByteString(',"client_ip":"');

@@ -98,8 +98,10 @@ export function applyConnectJson(opts: ConnectOptions, text: string): string | n
   if (v === null) return null;
   if (typeof v !== "object" || Array.isArray(v)) return `json: cannot unmarshal ${Array.isArray(v) ? "array" : typeof v} into Go value of type server.ClientOpts`;
   const o = opts as unknown as Record<string, unknown>;
-  for (const [rawKey, value] of Object.entries(v as Record<string, unknown>)) {
+  const given = v as Record<string, unknown>;
+  for (const rawKey in given) {
     const key = knownFields.get(rawKey.toLowerCase());
+    const value = given[rawKey];
     if (key === undefined || value === null) continue;
     if (key === "protocol") {
       if (typeof value !== "number" || !Number.isInteger(value)) return `json: cannot unmarshal ${typeof value} into Go struct field ClientOpts.protocol of type int`;

@@ -36,7 +36,8 @@ export class ClientConnection implements ParserSink {
   readonly startMs: number;
   account: Account;
   opts: ConnectOptions = defaultConnectOptions();
-  subs: Map<string, Subscription> = new Map();
+  /** Subscriptions by sid; created with the first one (most idle connections have none). */
+  subs: Map<string, Subscription> | null = null;
 
   // Flags
   connectReceived = false;
@@ -91,7 +92,6 @@ export class ClientConnection implements ParserSink {
   // Input stashed while parsing is suspended, and why it is (Suspend bits).
   #suspendedInput: Uint8Array[] | null = null;
   #suspendedFor = 0;
-  #description: string;
 
   constructor(server: Server, socket: Socket<ClientConnection>, cid: number, account: Account, nowMs: number) {
     this.server = server;
@@ -108,12 +108,21 @@ export class ClientConnection implements ParserSink {
     this.maxPayload = opts.maxPayloadBytes;
     this.maxSubs = opts.maxSubscriptions;
     this.trace = server.logger.traceEnabled;
-    this.#description = `${this.host}:${this.port} - cid:${cid}`;
   }
 
-  /** Log prefix: `ip:port - cid:N` plus, after CONNECT, the client's `"vX:lang:name"`. */
+  /**
+   * Log prefix: `ip:port - cid:N` plus, after CONNECT, the client's `"vX:lang:name"` (the
+   * reference's form). Built when a line is logged, not kept: memory per idle connection.
+   */
   get description(): string {
-    return this.#description;
+    const base = `${this.host}:${this.port} - cid:${this.cid}`;
+    if (!this.connectReceived) return base;
+    const { version, lang, name } = this.opts;
+    let ncs = "";
+    if (version !== "") ncs = `v${version}`;
+    if (lang !== "") ncs = version === "" ? lang : `${ncs}:${lang}`;
+    if (name !== "") ncs = version === "" && lang === "" ? name : `${ncs}:${name}`;
+    return ncs !== "" ? `${base} - ${JSON.stringify(ncs)}` : base;
   }
 
   // ---- Reading ---------------------------------------------------------------------------
@@ -141,18 +150,18 @@ export class ClientConnection implements ParserSink {
 
   onParseError(snippet: string): void {
     this.sendErr(ProtoError.unknownOp.text);
-    this.server.logger.error(`${this.#description} - Client parser ERROR, proto=${snippet}`);
+    this.server.logger.error(`${this.description} - Client parser ERROR, proto=${snippet}`);
     this.close(ClosedReason.protocolViolation);
   }
 
   onMaxControlLine(argLength: number, snippet: string): void {
     this.sendErr(ProtoError.maxControlLine.text);
-    this.server.logger.error(`${this.#description} - maximum control line exceeded: max_control_line ${this.parser.maxControlLine}, length ${argLength} (snip: ${snippet}...)`);
+    this.server.logger.error(`${this.description} - maximum control line exceeded: max_control_line ${this.parser.maxControlLine}, length ${argLength} (snip: ${snippet}...)`);
     this.close(ClosedReason.maxControlLineExceeded);
   }
 
   onProtocolViolation(reason: string): void {
-    this.server.logger.error(`${this.#description} - ${reason}`);
+    this.server.logger.error(`${this.description} - ${reason}`);
     this.close(ClosedReason.protocolViolation);
   }
 
@@ -168,7 +177,7 @@ export class ClientConnection implements ParserSink {
 
     const err = applyConnectJson(this.opts, text);
     if (err !== null) {
-      this.server.logger.error(`${this.#description} - ${err}`);
+      this.server.logger.error(`${this.description} - ${err}`);
       this.close(ClosedReason.protocolViolation);
       return;
     }
@@ -176,7 +185,6 @@ export class ClientConnection implements ParserSink {
     this.echo = this.opts.echo;
     this.headers = !opts.noHeaderSupport && this.opts.headers;
     this.parser.headers = this.headers;
-    this.#describeClient();
 
     const verdict = this.server.authenticate(this);
     if (verdict === true) this.#afterAuth();
@@ -193,7 +201,7 @@ export class ClientConnection implements ParserSink {
           this.server.flushDirty();
         },
         (e: unknown) => {
-          this.server.logger.error(`${this.#description} - authentication error: ${(e as Error).message}`);
+          this.server.logger.error(`${this.description} - authentication error: ${(e as Error).message}`);
           this.authViolation();
           this.server.flushDirty();
         },
@@ -222,15 +230,6 @@ export class ClientConnection implements ParserSink {
       return;
     }
     if (this.opts.verbose) this.sendOk();
-  }
-
-  #describeClient(): void {
-    const { version, lang, name } = this.opts;
-    let ncs = "";
-    if (version !== "") ncs = `v${version}`;
-    if (lang !== "") ncs = version === "" ? lang : `${ncs}:${lang}`;
-    if (name !== "") ncs = version === "" && lang === "" ? name : `${ncs}:${name}`;
-    this.#description = `${this.host}:${this.port} - cid:${this.cid}` + (ncs !== "" ? ` - ${JSON.stringify(ncs)}` : "");
   }
 
   /**
@@ -262,13 +261,13 @@ export class ClientConnection implements ParserSink {
     try {
       JSON.parse(decodeUtf8(buf, start, end));
     } catch (e) {
-      this.server.logger.error(`${this.#description} - ${(e as Error).message}`);
+      this.server.logger.error(`${this.description} - ${(e as Error).message}`);
       this.close(ClosedReason.protocolViolation);
     }
   }
 
   onClientError(buf: Uint8Array, start: number, end: number): void {
-    this.server.logger.error(`${this.#description} - Client Error ${decodeUtf8(buf, start, end)}`);
+    this.server.logger.error(`${this.description} - Client Error ${decodeUtf8(buf, start, end)}`);
     this.close(ClosedReason.parseError);
   }
 
@@ -294,21 +293,22 @@ export class ClientConnection implements ParserSink {
     const maxTokens = this.server.opts.maxSubTokens;
     if (maxTokens > 0 && subject.split(".").length > maxTokens) {
       this.sendErr(`Permissions Violation for Subscription to "${subject}", too many tokens`);
-      this.server.logger.error(`${this.#description} - Subscription Violation Too Many Tokens - User "${this.opts.user}", Subject "${subject}", SID ${sid}`);
+      this.server.logger.error(`${this.description} - Subscription Violation Too Many Tokens - User "${this.opts.user}", Subject "${subject}", SID ${sid}`);
       return;
     }
-    if (this.maxSubs > 0 && this.subs.size >= this.maxSubs) {
+    if (this.maxSubs > 0 && this.subs !== null && this.subs.size >= this.maxSubs) {
       this.sendErr(ProtoError.maxSubscriptions.text);
-      this.server.logger.error(`${this.#description} - ${ProtoError.maxSubscriptions.text}`);
+      this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
       return;
     }
-    if (!this.subs.has(sid)) {
+    const subs = (this.subs ??= new Map());
+    if (!subs.has(sid)) {
       if (!isValidSubscriptionSubject(subject)) {
         this.sendErr(ProtoError.invalidSubject.text);
         return;
       }
       const sub = new Subscription(this, subject, queue, sid, encodeByteString(sid));
-      this.subs.set(sid, sub);
+      subs.set(sid, sub);
       this.account.sublist.insert(sub);
     }
     if (this.opts.verbose) this.sendOk();
@@ -318,7 +318,7 @@ export class ClientConnection implements ParserSink {
     const sid = decodeByteString(buf, sids, side);
     if (this.trace) this.#traceIn("UNSUB", hasMax ? `${sid} ${max}` : sid);
     this.#subsTouched = true;
-    const sub = this.subs.get(sid);
+    const sub = this.subs?.get(sid);
     let unsubscribeNow = false;
     if (sub !== undefined) {
       if (max > 0 && max > sub.delivered) sub.max = max;
@@ -334,7 +334,7 @@ export class ClientConnection implements ParserSink {
   onPubLine(pa: PubArgs): void {
     if (this.trace) this.#traceIn(pa.hdr >= 0 ? "HPUB" : "PUB", decodeUtf8(pa.buf, pa.subjectStart, pa.subjectEnd) + (pa.replyEnd > pa.replyStart ? " " + decodeUtf8(pa.buf, pa.replyStart, pa.replyEnd) : "") + (pa.hdr >= 0 ? ` ${pa.hdr}` : "") + ` ${pa.size}`);
     if (pa.size > this.maxPayload) {
-      this.server.logger.error(`${this.#description} - maximum payload exceeded: ${pa.size} vs ${this.maxPayload}`);
+      this.server.logger.error(`${this.description} - maximum payload exceeded: ${pa.size} vs ${this.maxPayload}`);
       this.sendErr(ProtoError.maxPayload.text);
       this.close(ClosedReason.maxPayloadExceeded);
       return;
@@ -380,7 +380,7 @@ export class ClientConnection implements ParserSink {
   /** Queues a protocol line and schedules a flush. */
   sendProto(line: Uint8Array, traceText?: string): void {
     if (this.closed) return;
-    if (this.trace && traceText !== undefined) this.server.logger.trace(`${this.#description} - ->> [${traceText}]`);
+    if (this.trace && traceText !== undefined) this.server.logger.trace(`${this.description} - ->> [${traceText}]`);
     this.out.append(line);
     this.server.markDirty(this);
   }
@@ -456,7 +456,7 @@ export class ClientConnection implements ParserSink {
   stall(ms: number): void {
     this.stalled = true;
     this.#suspend(Suspend.stall);
-    this.server.logger.debug(`${this.#description} - Fast producer stalled for up to ${ms}ms`);
+    this.server.logger.debug(`${this.description} - Fast producer stalled for up to ${ms}ms`);
     this.#stallTimer = setTimeout(() => {
       this.#stallTimer = null;
       this.endStall();
@@ -484,16 +484,16 @@ export class ClientConnection implements ParserSink {
   unsubscribe(sub: Subscription): void {
     if (sub.closed) return;
     sub.closed = true;
-    this.subs.delete(sub.sid);
+    this.subs?.delete(sub.sid);
     this.account.sublist.remove(sub);
-    if (this.trace) this.server.logger.trace(`${this.#description} - <-> [DELSUB ${sub.sid}]`);
+    if (this.trace) this.server.logger.trace(`${this.description} - <-> [DELSUB ${sub.sid}]`);
   }
 
   // ---- Errors and closing ----------------------------------------------------------------
 
   authViolation(): void {
     const user = this.opts.user;
-    this.server.logger.error(`${this.#description} - authentication error` + (this.server.hasUsers ? ` - User ${JSON.stringify(user)}` : ""));
+    this.server.logger.error(`${this.description} - authentication error` + (this.server.hasUsers ? ` - User ${JSON.stringify(user)}` : ""));
     this.sendErr(ProtoError.authViolation.text);
     this.close(ClosedReason.authViolation);
   }
@@ -509,11 +509,13 @@ export class ClientConnection implements ParserSink {
     if (!this.writeBlocked && this.out.pending > 0) this.flush();
     this.closed = true;
     this.closeReason = reason;
-    for (const sub of this.subs.values()) {
-      sub.closed = true;
-      this.account.sublist.remove(sub);
+    if (this.subs !== null) {
+      for (const sub of this.subs.values()) {
+        sub.closed = true;
+        this.account.sublist.remove(sub);
+      }
+      if (this.trace) for (const sub of this.subs.values()) this.server.logger.trace(`${this.description} - <-> [DELSUB ${sub.sid}]`);
     }
-    if (this.trace) for (const sub of this.subs.values()) this.server.logger.trace(`${this.#description} - <-> [DELSUB ${sub.sid}]`);
     this.#releaseStalledProducers();
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.server.removeConnection(this, reason);
@@ -535,12 +537,12 @@ export class ClientConnection implements ParserSink {
     const opts = this.server.opts;
     if (this.awaitingAuth && now >= this.authDeadlineMs) {
       this.sendErr(ProtoError.authTimeout.text);
-      this.server.logger.debug(`${this.#description} - ${ProtoError.authTimeout.text}`);
+      this.server.logger.debug(`${this.description} - ${ProtoError.authTimeout.text}`);
       this.close(ClosedReason.authTimeout);
       return;
     }
     if (this.writeBlocked && now - this.writeBlockedSinceMs >= opts.writeDeadlineMs) {
-      this.server.logger.info(`${this.#description} - Slow Consumer Detected: WriteDeadline of ${formatDuration(opts.writeDeadlineMs)} exceeded with ${this.out.pending} total bytes.`);
+      this.server.logger.info(`${this.description} - Slow Consumer Detected: WriteDeadline of ${formatDuration(opts.writeDeadlineMs)} exceeded with ${this.out.pending} total bytes.`);
       this.server.slowConsumers++;
       this.close(ClosedReason.slowConsumerWriteDeadline);
       return;
@@ -556,11 +558,11 @@ export class ClientConnection implements ParserSink {
     let sendPing = true;
     if (!needRtt && (now - this.lastActivityMs < opts.pingIntervalMs || now - this.lastPingReceivedMs < opts.pingIntervalMs)) {
       sendPing = false;
-      this.server.logger.debug(`${this.#description} - Delaying PING due to client activity`);
+      if (this.server.logger.debugEnabled) this.server.logger.debug(`${this.description} - Delaying PING due to client activity`);
     }
     if (sendPing) {
       if (this.pingsOut + 1 > opts.pingMax) {
-        this.server.logger.debug(`${this.#description} - Stale Client Connection - Closing`);
+        this.server.logger.debug(`${this.description} - Stale Client Connection - Closing`);
         this.sendErr(ProtoError.staleConnection.text);
         this.close(ClosedReason.staleConnection);
         return;
@@ -576,11 +578,11 @@ export class ClientConnection implements ParserSink {
   #traceMsgPayload(payload: Uint8Array, start: number, size: number): void {
     const max = this.server.opts.maxTracedMsgLen;
     const text = max > 0 && size > max ? `${quoteBytes(payload, start, start + max).slice(0, -1)}..."` : quoteBytes(payload, start, start + size);
-    this.server.logger.trace(`${this.#description} - <<- MSG_PAYLOAD: [${text}]`);
+    this.server.logger.trace(`${this.description} - <<- MSG_PAYLOAD: [${text}]`);
   }
 
   #traceIn(op: string, arg: string): void {
-    this.server.logger.trace(`${this.#description} - <<- [${arg === "" ? op : `${op} ${arg}`}]`);
+    this.server.logger.trace(`${this.description} - <<- [${arg === "" ? op : `${op} ${arg}`}]`);
   }
 }
 

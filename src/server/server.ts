@@ -7,7 +7,7 @@ import { basename, join } from "node:path";
 import { encodePublicKey, NKeyPrefix } from "../auth/nkeys.ts";
 import type { ServerOptions } from "../config/options.ts";
 import * as C from "../constants.ts";
-import { infoLine } from "../protocol/encode.ts";
+import { ClientInfoEncoder } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
 import type { InfoJson } from "../protocol/wire_types.ts";
 import type { Logger } from "../util/log.ts";
@@ -47,6 +47,7 @@ export class Server {
   #housekeeping: ReturnType<typeof setInterval> | null = null;
   #shuttingDown = false;
   #infoTemplate: InfoJson;
+  #info: ClientInfoEncoder;
   #portsFile = "";
   #port = 0;
 
@@ -74,6 +75,7 @@ export class Server {
       jetstream: false,
       nats_bun: C.natsBunVersion,
     };
+    this.#info = new ClientInfoEncoder(this.#infoTemplate);
   }
 
   /** The client port actually bound (useful with port -1). */
@@ -106,6 +108,7 @@ export class Server {
     }
     this.#port = this.#listener.port;
     this.#infoTemplate.port = this.#port;
+    this.#info = new ClientInfoEncoder(this.#infoTemplate);
     log.info(`Listening for client connections on ${hostPort(opts.host, this.#port)}`);
     if (opts.clientAdvertise !== "") log.info(`Advertise address for clients: ${opts.clientAdvertise}`);
     this.#writePortsFile();
@@ -149,10 +152,10 @@ export class Server {
     socket.data = conn;
     socket.setNoDelay(true);
     this.totalConnections++;
-    this.logger.debug(`${conn.description} - Client connection created`);
+    if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection created`);
     // The INFO goes straight to the socket: a connection that then stays idle never needs an
     // outbound buffer (memory per idle connection is a budget we measure).
-    conn.sendDirect(infoLine(this.#clientInfo(conn)));
+    conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
     if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
       this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
       conn.sendErr(ProtoError.maxConnections.text);
@@ -170,13 +173,10 @@ export class Server {
     this.flushDirty();
   }
 
-  #clientInfo(conn: ClientConnection): InfoJson {
-    return { ...this.#infoTemplate, client_id: conn.cid, client_ip: conn.host, max_payload: conn.maxPayload };
-  }
 
   removeConnection(conn: ClientConnection, reason: ClosedReasonText): void {
     if (this.connections.delete(conn.cid)) conn.account.connections--;
-    this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
+    if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
   }
 
   /**

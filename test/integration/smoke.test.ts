@@ -25,7 +25,11 @@ test("INFO identifies the reference version and our own", () => {
 });
 
 test("request/reply round trip", async () => {
-  const sub = nc.subscribe("smoke.svc", { callback: (_e, m) => m.respond(`echo:${m.string()}`) });
+  const sub = nc.subscribe("smoke.svc", {
+    callback: (_e, m) => {
+      m.respond(`echo:${m.string()}`);
+    },
+  });
   const reply = await nc.request("smoke.svc", "hi", { timeout: 2000 });
   expect(reply.string()).toBe("echo:hi");
   sub.unsubscribe();

@@ -58,8 +58,8 @@ export const housekeepingTickMs = 250;
  * Outbound buffers are lent from a shared pool while a connection has bytes in flight (see
  * server/outbound.ts): the standard buffer size, and how many idle ones the pool keeps.
  */
-export const outboundPoolBufferBytes = 64 * 1024;
-export const outboundPoolMaxBuffers = 256;
+export const outboundPoolBufferBytes = 32 * 1024;
+export const outboundPoolMaxBuffers = 16;
 /** Flush a connection's outbound buffer straight away once it holds this much. */
 export const outboundFlushThresholdBytes = 256 * 1024;
 

@@ -237,7 +237,13 @@ export class Server {
 
   #tick(): void {
     const now = Date.now();
-    for (const conn of this.connections.values()) conn.housekeeping(now);
+    for (const conn of this.connections.values()) {
+      conn.housekeeping(now);
+      // Write each connection's PING (or -ERR) before the next one's: thousands of
+      // connections pinged in one tick then share one pooled buffer instead of each
+      // borrowing its own.
+      if (conn.dirty) conn.flush();
+    }
     this.flushDirty();
   }
 

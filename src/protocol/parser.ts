@@ -263,53 +263,64 @@ export class Parser {
    * let the general path handle anything else (incomplete line, odd bytes, errors).
    */
   #fastPub(buf: Uint8Array, p: number, end: number): number {
-    while (p < end && (buf[p] === SPACE || buf[p] === TAB)) p++;
+    let b = 0;
+    while (p < end && ((b = buf[p]) === SPACE || b === TAB)) p++;
     const argStart = p;
-    let n = 0;
-    let a0s = 0, a0e = 0, a1s = 0, a1e = 0, a2s = 0, a2e = 0;
-    let s = -1;
-    let nl = -1;
-    for (; p < end; p++) {
-      const b = buf[p];
-      if (b === LF) {
-        nl = p;
-        break;
-      }
-      if (b === SPACE || b === TAB || b === CR) {
-        if (b === CR && (p + 1 >= end || buf[p + 1] !== LF)) return -1;
-        if (s >= 0) {
-          if (n === 0) { a0s = s; a0e = p; }
-          else if (n === 1) { a1s = s; a1e = p; }
-          else if (n === 2) { a2s = s; a2e = p; }
-          else return -1;
-          n++;
-          s = -1;
+    // Subject: up to a blank. Any other byte below '!' (line end, control bytes) → general path.
+    const ss = p;
+    while (p < end && (b = buf[p]) > SPACE) p++;
+    const se = p;
+    if (p >= end || se === ss || (b !== SPACE && b !== TAB)) return -1;
+    p++;
+    while (p < end && ((b = buf[p]) === SPACE || b === TAB)) p++;
+    // Second field: the size, or the reply subject. Its digits are summed on the way.
+    const t2s = p;
+    let size = 0;
+    let digits = true;
+    while (p < end && (b = buf[p]) > SPACE) {
+      const d = b - 48;
+      if (d < 0 || d > 9) digits = false;
+      else size = size * 10 + d;
+      p++;
+    }
+    const t2e = p;
+    if (p >= end || t2e === t2s) return -1;
+    let rs = 0, re = 0, szs = t2s, sze = t2e;
+    if (b === SPACE || b === TAB) {
+      p++;
+      while (p < end && ((b = buf[p]) === SPACE || b === TAB)) p++;
+      if (p >= end) return -1;
+      if (b !== CR && b !== LF) {
+        // Third field: the size; the second was the reply.
+        rs = t2s;
+        re = t2e;
+        szs = p;
+        size = 0;
+        digits = true;
+        while (p < end && (b = buf[p]) > SPACE) {
+          const d = b - 48;
+          if (d < 0 || d > 9) digits = false;
+          else size = size * 10 + d;
+          p++;
         }
-      } else if (s < 0) s = p;
+        sze = p;
+        while (p < end && ((b = buf[p]) === SPACE || b === TAB)) p++;
+        if (p >= end) return -1;
+      }
     }
-    if (nl < 0 || nl === argStart) return -1;
-    if (s >= 0) {
-      if (n === 0) { a0s = s; a0e = nl; }
-      else if (n === 1) { a1s = s; a1e = nl; }
-      else if (n === 2) { a2s = s; a2e = nl; }
-      else return -1;
-      n++;
-    }
-    const argEnd = buf[nl - 1] === CR ? nl - 1 : nl;
-    if (argEnd - argStart > this.maxControlLine) return -1;
-    let rs = 0, re = 0, szs: number, sze: number;
-    if (n === 2) {
-      szs = a1s;
-      sze = a1e;
-    } else if (n === 3) {
-      rs = a1s;
-      re = a1e;
-      szs = a2s;
-      sze = a2e;
+    if (!digits || sze - szs > 9) return -1;
+    // The line must end here: "\r\n" (the reference's drop byte) or a bare "\n".
+    let nl: number;
+    let argEnd: number;
+    if (b === LF) {
+      nl = p;
+      argEnd = p;
+    } else if (b === CR && p + 1 < end && buf[p + 1] === LF) {
+      nl = p + 1;
+      argEnd = p;
     } else return -1;
-    const size = parseSize(buf, szs, sze);
-    if (size < 0) return -1;
-    this.#setPubArgs(buf, a0s, a0e, rs, re, -1, size, szs, sze, 0, 0);
+    if (argEnd - argStart > this.maxControlLine) return -1;
+    this.#setPubArgs(buf, ss, se, rs, re, -1, size, szs, sze, 0, 0);
     this.#sink.onPubLine(this.pa);
     if (this.#stopped) return end;
     return this.#payload(buf, nl + 1);

@@ -79,8 +79,9 @@ export class ClientConnection implements ParserSink {
   pingDueMs: number;
   authDeadlineMs = 0;
   firstPongSent = false;
-  #inMsgsBefore = 0;
   #subsTouched = false;
+  /** CONNECT's verbose flag, kept at hand for the publish path. */
+  verbose = true;
 
   // Per-connection one-entry cache of the last subject published (see deliver.ts).
   lastSubjectBytes: Uint8Array | null = null;
@@ -133,13 +134,20 @@ export class ClientConnection implements ParserSink {
       this.#suspendedInput.push(buf);
       return;
     }
-    this.#inMsgsBefore = this.inMsgs;
+    const msgsBefore = this.inMsgs;
+    const bytesBefore = this.inBytes;
     this.#subsTouched = false;
     const consumed = this.parser.parse(buf);
     // Parsing may have been suspended by this very chunk's CONNECT (see #suspend).
     const stash = this.#suspendedInput as Uint8Array[] | null;
     if (consumed < buf.length && stash !== null) stash.push(buf.subarray(consumed));
-    if (this.inMsgs !== this.#inMsgsBefore || this.#subsTouched) this.lastActivityMs = Date.now();
+    // Server totals are updated once per read, not per message.
+    if (this.inMsgs !== msgsBefore) {
+      const server = this.server;
+      server.inMsgs += this.inMsgs - msgsBefore;
+      server.inBytes += this.inBytes - bytesBefore;
+      this.lastActivityMs = Date.now();
+    } else if (this.#subsTouched) this.lastActivityMs = Date.now();
   }
 
   // ---- ParserSink ------------------------------------------------------------------------
@@ -183,6 +191,7 @@ export class ClientConnection implements ParserSink {
     }
     this.connectReceived = true;
     this.echo = this.opts.echo;
+    this.verbose = this.opts.verbose;
     this.headers = !opts.noHeaderSupport && this.opts.headers;
     this.parser.headers = this.headers;
 
@@ -344,13 +353,9 @@ export class ClientConnection implements ParserSink {
 
   onMsg(pa: PubArgs, payload: Uint8Array, payloadStart: number): void {
     if (this.trace) this.#traceMsgPayload(payload, payloadStart, pa.size);
-    const size = pa.size;
     this.inMsgs++;
-    this.inBytes += size;
-    const server = this.server;
-    server.inMsgs++;
-    server.inBytes += size;
-    if (this.opts.verbose) this.sendOk();
+    this.inBytes += pa.size;
+    if (this.verbose) this.sendOk();
     deliverMessage(this, pa, payload, payloadStart);
   }
 

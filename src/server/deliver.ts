@@ -12,9 +12,24 @@ import { decodeByteString, encodeByteString } from "../util/bytes.ts";
 /** Delivers the message in `pa` (payload at payload[ps]) published by `pub`. */
 export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint8Array, ps: number): void {
   const sublist = pub.account.sublist;
-  const subject = pub.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd);
+  // The publisher's one-entry cache: same subject bytes and no sublist change since → same
+  // result, without decoding the subject (compared inline: this runs for every message).
   let result = pub.lastResult;
-  if (pub.lastResultGeneration !== sublist.generation) {
+  const ss = pa.subjectStart;
+  const len = pa.subjectEnd - ss;
+  let hit = len === pub.lastSubjectLength && pub.lastResultGeneration === sublist.generation;
+  if (hit) {
+    const cached = pub.lastSubjectBytes!;
+    const buf = pa.buf;
+    for (let i = 0; i < len; i++) {
+      if (buf[ss + i] !== cached[i]) {
+        hit = false;
+        break;
+      }
+    }
+  }
+  if (!hit) {
+    const subject = pub.subjectString(pa.buf, ss, pa.subjectEnd);
     result = sublist.match(subject);
     pub.lastResult = result;
     pub.lastResultGeneration = sublist.generation;

@@ -44,6 +44,8 @@ export interface ParserSink {
   /**
    * The control line of a PUB (pa.hdr < 0) or HPUB has been read, before its payload: the
    * place for max_payload and pedantic subject checks. The arguments are in `parser.pa`.
+   * Called only when the size exceeds `parser.maxPayload` or `parser.checkPubLines` is set,
+   * so that the common publish costs one sink call, not two.
    */
   onPubLine(pa: PubArgs): void;
   /**
@@ -130,6 +132,10 @@ export class Parser {
   headers = false;
   /** Set while the connection must authenticate: only CONNECT may come first. */
   requireConnect = false;
+  /** max_payload of the connection: a larger PUB/HPUB is reported through onPubLine. */
+  maxPayload = Number.MAX_SAFE_INTEGER;
+  /** Report every PUB/HPUB line through onPubLine (pedantic checks, tracing). */
+  checkPubLines = true;
 
   #sink: ParserSink;
   #stopped = false;
@@ -320,9 +326,22 @@ export class Parser {
       argEnd = p;
     } else return -1;
     if (argEnd - argStart > this.maxControlLine) return -1;
-    this.#setPubArgs(buf, ss, se, rs, re, -1, size, szs, sze, 0, 0);
-    this.#sink.onPubLine(this.pa);
-    if (this.#stopped) return end;
+    const pa = this.pa;
+    pa.buf = buf;
+    pa.subjectStart = ss;
+    pa.subjectEnd = se;
+    pa.replyStart = rs;
+    pa.replyEnd = re;
+    pa.hdr = -1;
+    pa.size = size;
+    pa.szStart = szs;
+    pa.szEnd = sze;
+    pa.hdbStart = 0;
+    pa.hdbEnd = 0;
+    if (this.checkPubLines || size > this.maxPayload) {
+      this.#sink.onPubLine(pa);
+      if (this.#stopped) return end;
+    }
     return this.#payload(buf, nl + 1);
   }
 
@@ -488,8 +507,10 @@ export class Parser {
     }
     if (headers) this.#setPubArgs(buf, a0s, a0e, replyStart, replyEnd, hdr, size, n === 3 ? a2s : a3s, n === 3 ? a2e : a3e, n === 3 ? a1s : a2s, n === 3 ? a1e : a2e);
     else this.#setPubArgs(buf, a0s, a0e, replyStart, replyEnd, -1, size, n === 2 ? a1s : a2s, n === 2 ? a1e : a2e, 0, 0);
-    this.#sink.onPubLine(this.pa);
-    if (this.#stopped) return pos;
+    if (this.checkPubLines || size > this.maxPayload) {
+      this.#sink.onPubLine(this.pa);
+      if (this.#stopped) return pos;
+    }
     return this.#payload(chunk, pos);
   }
 

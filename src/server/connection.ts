@@ -101,6 +101,8 @@ export class ClientConnection implements ParserSink {
     this.account = account;
     const opts = server.opts;
     this.parser = new Parser(this, opts.maxControlLineBytes);
+    this.parser.maxPayload = opts.maxPayloadBytes;
+    this.parser.checkPubLines = this.opts.pedantic || server.logger.traceEnabled;
     this.host = socket.remoteAddress;
     this.port = socket.remotePort;
     this.startMs = nowMs;
@@ -192,6 +194,7 @@ export class ClientConnection implements ParserSink {
     this.connectReceived = true;
     this.echo = this.opts.echo;
     this.verbose = this.opts.verbose;
+    this.parser.checkPubLines = this.opts.pedantic || this.trace;
     this.headers = !opts.noHeaderSupport && this.opts.headers;
     this.parser.headers = this.headers;
 

@@ -456,12 +456,13 @@ async function main(): Promise<number> {
     return 1;
   }
   pinningAvailable = options.pin && Bun.which("taskset") !== null && cpus().length >= 2;
+  // Described before pinning ourselves: nproc reports the CPUs of our own affinity.
+  const machine = machineDescription(options);
   if (pinningAvailable) {
     // This process probes startup in a tight connect loop and holds the idle connections:
     // it belongs with the load on CPU 1, never on the server's core.
     Bun.spawnSync(["taskset", "-a", "-p", "-c", "1", String(process.pid)], { stdout: "ignore", stderr: "ignore" });
   }
-  const machine = machineDescription(options);
   console.log(`Comparing ${options.refCmd.join(" ")} (reference) with ${options.oursCmd.join(" ")} (ours): ${options.rounds} round(s)${options.quick ? ", quick" : ""}`);
   console.log(`Machine: ${machine.nproc} CPUs, ${machine.cpuModel}, kernel ${machine.kernel}, Bun ${machine.bunVersion}, ${machine.pinned}`);
 

@@ -29,11 +29,13 @@ interface CompareOptions {
   refCmd: string[];
   pin: boolean;
   outDir: string;
+  /** Print the table of a saved result file and exit (no servers started). */
+  show: string | null;
 }
 
 function parseOptions(argv: string[]): CompareOptions {
   const options: CompareOptions = {
-    rounds: 0, quick: false, oursCmd: [oursDefault], refCmd: ["nats-server"], pin: true, outDir: join(projectRoot, "bench/results"),
+    rounds: 0, quick: false, oursCmd: [oursDefault], refCmd: ["nats-server"], pin: true, outDir: join(projectRoot, "bench/results"), show: null,
   };
   for (let index = 0; index < argv.length; index += 1) {
     const flag = argv[index];
@@ -49,8 +51,9 @@ function parseOptions(argv: string[]): CompareOptions {
     else if (flag === "--ref-cmd") options.refCmd = value().split(/\s+/).filter((word) => word !== "");
     else if (flag === "--no-pin") options.pin = false;
     else if (flag === "--out") options.outDir = resolve(value());
+    else if (flag === "--show") options.show = resolve(value());
     else if (flag === "--help" || flag === "-h") {
-      console.log("usage: bun bench/compare.ts [--rounds N (default 5, --quick 2)] [--quick] [--ours-cmd CMD] [--ref-cmd CMD] [--no-pin] [--out DIR]");
+      console.log("usage: bun bench/compare.ts [--rounds N (default 5, --quick 2)] [--quick] [--ours-cmd CMD] [--ref-cmd CMD] [--no-pin] [--out DIR] | --show RESULT.json");
       process.exit(0);
     } else throw new Error(`unknown flag ${flag}`);
   }
@@ -447,6 +450,12 @@ function machineDescription(options: CompareOptions): Record<string, unknown> {
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
+  if (options.show !== null) {
+    const saved = JSON.parse(readFileSync(options.show, "utf8")) as { date: string; machine: Record<string, unknown>; options: { rounds: number }; summary: SummaryRow[] };
+    console.log(`${saved.date}, ${saved.options.rounds} round(s); ${JSON.stringify(saved.machine)}\n`);
+    console.log(formatTable(saved.summary));
+    return 0;
+  }
   if (Bun.which(options.refCmd[0]) === null && !existsSync(options.refCmd[0])) {
     console.log(`SKIPPED: the reference server "${options.refCmd[0]}" is not installed (apt-get install nats-server, or --ref-cmd).`);
     return 0;

@@ -13,7 +13,7 @@ import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
-import { deliverMessage } from "./deliver.ts";
+import { deliverMessage, type Publisher } from "./deliver.ts";
 import { Outbound } from "./outbound.ts";
 import { isValidLiteralSubject } from "./subject.ts";
 import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
@@ -53,7 +53,7 @@ export class ClientConnection implements ParserSink {
   writeBlocked = false;
   writeBlockedSinceMs = 0;
   /** Producers stalled because this connection's outbound buffer is too full. */
-  stalledProducers: ClientConnection[] | null = null;
+  stalledProducers: Publisher[] | null = null;
   /** This connection, as a producer, is stalled (see stall()). */
   stalled = false;
   #stallTimer: ReturnType<typeof setTimeout> | null = null;
@@ -455,7 +455,7 @@ export class ClientConnection implements ParserSink {
    * burst from one producer then costs the receiver at most one message beyond the
    * threshold instead of a slow-consumer cut.
    */
-  stallProducer(producer: ClientConnection, ms: number): void {
+  stallProducer(producer: Publisher, ms: number): void {
     if (producer === this || producer.stalled || producer.closed) return;
     (this.stalledProducers ??= []).push(producer);
     producer.stall(ms);

@@ -4,13 +4,37 @@
 // subject repeats, and MSG lines are written straight into each receiver's buffer from the
 // publisher's bytes (reference: processInboundClientMsg → processMsgResults → deliverMsg).
 import type { PubArgs } from "../protocol/parser.ts";
+import type { Account } from "./account.ts";
 import type { ClientConnection } from "./connection.ts";
-import type { Subscription } from "./sublist.ts";
+import type { Server } from "./server.ts";
+import type { Subscription, SublistResult } from "./sublist.ts";
 import { ClosedReason } from "../protocol/errors.ts";
 import { decodeByteString, encodeByteString } from "../util/bytes.ts";
 
+/**
+ * What the publish path needs of a publisher: a client connection, or an in-process client
+ * (internal_client.ts) publishing for JetStream or the system account.
+ */
+export interface Publisher {
+  readonly server: Server;
+  readonly account: Account;
+  readonly opts: { readonly no_responders: boolean };
+  readonly echo: boolean;
+  readonly closed: boolean;
+  readonly stalled: boolean;
+  lastSubjectBytes: Uint8Array | null;
+  lastSubjectLength: number;
+  lastSubject: string;
+  lastResult: SublistResult;
+  lastResultGeneration: number;
+  subjectString(argBuf: Uint8Array, ss: number, se: number): string;
+  /** Stop reading input for up to `ms` (fast-producer stall); internal clients ignore it. */
+  stall(ms: number): void;
+  endStall(): void;
+}
+
 /** Delivers the message in `pa` (payload at payload[ps]) published by `pub`. */
-export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint8Array, ps: number): void {
+export function deliverMessage(pub: Publisher, pa: PubArgs, payload: Uint8Array, ps: number): void {
   const sublist = pub.account.sublist;
   // The publisher's one-entry cache: same subject bytes and no sublist change since → same
   // result, without decoding the subject (compared inline: this runs for every message).
@@ -35,10 +59,13 @@ export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint
     pub.lastResultGeneration = sublist.generation;
   }
 
+  // Read once: a handler of an internal subscription may publish again through the same
+  // internal client, which changes its cached subject.
+  const subject = pub.lastSubject;
   let delivered = 0;
   const psubs = result.psubs;
   for (let i = 0; i < psubs.length; i++) {
-    if (deliverTo(pub, psubs[i], pa, payload, ps)) delivered++;
+    if (deliverTo(pub, psubs[i], pa, payload, ps, subject)) delivered++;
   }
   const qsubs = result.qsubs;
   for (let g = 0; g < qsubs.length; g++) {
@@ -48,7 +75,7 @@ export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint
     // message (closed, or the publisher itself with echo off).
     const start = n > 1 ? Math.floor(Math.random() * n) : 0;
     for (let k = 0; k < n; k++) {
-      if (deliverTo(pub, group[(start + k) % n], pa, payload, ps)) {
+      if (deliverTo(pub, group[(start + k) % n], pa, payload, ps, subject)) {
         delivered++;
         break;
       }
@@ -65,7 +92,8 @@ export function deliverMessage(pub: ClientConnection, pa: PubArgs, payload: Uint
 }
 
 /** Queues the message on one subscription's connection; false if it was not delivered. */
-function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number): boolean {
+function deliverTo(pub: Publisher, sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): boolean {
+  if (sub.handler !== null) return deliverInternal(sub, pa, payload, ps, subject);
   const client = sub.conn as ClientConnection;
   if (client === pub && !pub.echo) return false;
   if (sub.closed || client.closed) return false;
@@ -94,7 +122,7 @@ function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payloa
   }
   client.outMsgs++;
   client.outBytes += pa.size;
-  if (client.trace) client.server.logger.trace(`${client.description} - ->> [${hdr > 0 && client.headers ? "HMSG" : "MSG"} ${pub.lastSubject} ${sub.sid}${pa.replyEnd > pa.replyStart ? " " + decodeByteString(pa.buf, pa.replyStart, pa.replyEnd) : ""} ${pa.size}]`);
+  if (client.trace) client.server.logger.trace(`${client.description} - ->> [${hdr > 0 && client.headers ? "HMSG" : "MSG"} ${subject} ${sub.sid}${pa.replyEnd > pa.replyStart ? " " + decodeByteString(pa.buf, pa.replyStart, pa.replyEnd) : ""} ${pa.size}]`);
   void written;
 
   if (!client.dirty) client.server.markDirty(client);
@@ -104,21 +132,35 @@ function deliverTo(pub: ClientConnection, sub: Subscription, pa: PubArgs, payloa
   return true;
 }
 
+/** Hands the message to an internal subscription's handler (see InternalHandler). */
+function deliverInternal(sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): boolean {
+  if (sub.closed) return false;
+  sub.delivered++;
+  if (sub.max > 0 && sub.delivered > sub.max) return false;
+  const hdrLen = pa.hdr > 0 ? pa.hdr : 0;
+  const reply = pa.replyEnd > pa.replyStart ? decodeByteString(pa.buf, pa.replyStart, pa.replyEnd) : "";
+  const hdr = hdrLen > 0 ? payload.subarray(ps, ps + hdrLen) : null;
+  sub.handler!(subject, reply, hdr, payload.subarray(ps + hdrLen, ps + pa.size));
+  return true;
+}
+
 const NO_RESPONDERS_SUFFIX = encodeByteString(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");
 
 /**
  * `HMSG <reply> <sid> 16 16\r\nNATS/1.0 503\r\n\r\n\r\n` to the publisher's own subscription on
  * the reply subject, if it has one (reference processInboundClientMsg, v2.9).
  */
-function sendNoResponders(pub: ClientConnection, pa: PubArgs): void {
+function sendNoResponders(pub: Publisher, pa: PubArgs): void {
+  if (!("out" in pub)) return;
+  const client = pub as ClientConnection;
   const reply = decodeByteString(pa.buf, pa.replyStart, pa.replyEnd);
-  const r = pub.account.sublist.match(reply);
+  const r = client.account.sublist.match(reply);
   for (const sub of r.psubs) {
-    if (sub.conn !== pub) continue;
+    if (sub.conn !== client) continue;
     const line = encodeByteString(`HMSG ${reply} ${sub.sid}`);
-    pub.out.append(line);
-    pub.out.append(NO_RESPONDERS_SUFFIX);
-    pub.server.markDirty(pub);
+    client.out.append(line);
+    client.out.append(NO_RESPONDERS_SUFFIX);
+    client.server.markDirty(client);
     return;
   }
 }

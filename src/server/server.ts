@@ -13,6 +13,7 @@ import type { InfoJson } from "../protocol/wire_types.ts";
 import type { Logger } from "../util/log.ts";
 import { Account } from "./account.ts";
 import { ClientConnection } from "./connection.ts";
+import type { Publisher } from "./deliver.ts";
 import { listenClients } from "./listener.ts";
 
 export class Server {
@@ -142,6 +143,11 @@ export class Server {
 
   // ---- Connections -------------------------------------------------------------------------
 
+  /** A client id for an in-process client (internal_client.ts). */
+  allocateCid(): number {
+    return this.#nextCid++;
+  }
+
   acceptConnection(socket: Socket<ClientConnection>): void {
     if (this.#shuttingDown) {
       socket.end();
@@ -219,7 +225,7 @@ export class Server {
    * A receiver's buffer passed the flush threshold in the middle of a read batch: write now,
    * and if the socket cannot keep up, pause the producer or cut the slow consumer.
    */
-  flushEarly(receiver: ClientConnection, producer: ClientConnection, _pending: number): void {
+  flushEarly(receiver: ClientConnection, producer: Publisher, _pending: number): void {
     if (!receiver.writeBlocked) receiver.flush();
     const pending = receiver.out.pending;
     if (pending > this.opts.maxPendingBytes) {

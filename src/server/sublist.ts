@@ -16,12 +16,24 @@ export interface Subscriber {
   readonly cid: number;
 }
 
+/**
+ * Receives a message for an internal subscription, synchronously, inside the publisher's
+ * delivery. `hdr` and `data` are views into the publisher's read buffer: valid only during the
+ * call (copy what must be kept). Subject and reply are byte strings.
+ */
+export type InternalHandler = (subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array) => void;
+
 export class Subscription {
   /** Auto-unsubscribe after this many deliveries (0 = never). */
   max = 0;
   /** Messages delivered so far. */
   delivered = 0;
   closed = false;
+  /**
+   * Set for subscriptions of in-process clients (JetStream, $SYS): the message is handed to
+   * this function instead of being written to a socket (see internal_client.ts).
+   */
+  handler: InternalHandler | null = null;
 
   constructor(
     readonly conn: Subscriber,

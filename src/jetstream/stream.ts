@@ -1,0 +1,430 @@
+// A stream: its configuration, its store, the internal subscriptions that capture its
+// subjects, and the publish path into it (the reference's processJetStreamMsg): header
+// checks, de-duplication, per-message TTL, limits, store, roll-ups, republish and the PubAck.
+// Everything runs synchronously inside the publisher's delivery: the PubAck is queued before
+// the publisher's next message is parsed, so acks come back in publish order.
+import { buildHeaders, getHeader } from "../protocol/headers.ts";
+import type { InternalClient } from "../server/internal_client.ts";
+import type { Subscription } from "../server/sublist.ts";
+import { encodeUtf8, textToByteString, byteStringToText } from "../util/bytes.ts";
+import { JsErr, type ApiError } from "./errors.ts";
+import { goJson, nsToRfc3339, nowNs, ZERO_TIME } from "./json.ts";
+import { encodeStreamConfig, type StreamConfig } from "./stream_config.ts";
+import { StoreError, type StoreConfig, type StreamStore, type StoredMessage } from "./store/store.ts";
+import { subjectsCollide } from "./subjects.ts";
+import { subjectMatches } from "../server/subject.ts";
+import { transformSubject } from "./transform.ts";
+
+/** What a stream needs from its JetStream account. */
+export interface StreamHost {
+  readonly client: InternalClient;
+  readonly domain: string;
+  /** null when the message fits the account's and server's storage limits; else the error. */
+  checkStorage(storage: "file" | "memory", addBytes: number): ApiError | null;
+  /** Persist the stream's config (file streams). */
+  persist(stream: Stream): void;
+  /** Logged warnings. */
+  warn(text: string): void;
+}
+
+interface DedupEntry {
+  seq: number;
+  expiresMs: number;
+}
+
+const MAX_HEADER_BYTES = 65535;
+
+export class Stream {
+  config: StreamConfig;
+  readonly created: string;
+  readonly store: StreamStore;
+  readonly dir: string | null;
+  #host: StreamHost;
+  #subs: Subscription[] = [];
+  #directSubs: Subscription[] = [];
+  /** De-duplication window: Nats-Msg-Id → the sequence it was stored as. Insertion order = expiry order. */
+  #dedup = new Map<string, DedupEntry>();
+  #lastMsgId = "";
+  #ackPrefix: string;
+  closed = false;
+
+  constructor(host: StreamHost, config: StreamConfig, created: string, store: StreamStore, dir: string | null) {
+    this.#host = host;
+    this.config = config;
+    this.created = created;
+    this.store = store;
+    this.dir = dir;
+    this.#ackPrefix = this.#makeAckPrefix();
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  /** Subscribes to the stream's subjects (and direct get, when allowed). */
+  start(): void {
+    const client = this.#host.client;
+    for (const subject of this.config.subjects) {
+      this.#subs.push(client.subscribe(textToByteString(subject), (subj, reply, hdr, data) => this.#onMessage(subj, reply, hdr, data)));
+    }
+    if (this.config.allow_direct) {
+      const name = textToByteString(this.name);
+      const handler = (subj: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void => this.#onDirectGet(subj, reply, hdr, data);
+      this.#directSubs.push(client.subscribe(`$JS.API.DIRECT.GET.${name}`, handler, "_sys_"));
+      this.#directSubs.push(client.subscribe(`$JS.API.DIRECT.GET.${name}.>`, handler, "_sys_"));
+    }
+  }
+
+  /** Stops capturing messages; the data stays. */
+  stop(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#unsubscribe();
+    this.store.stop();
+  }
+
+  /** Stops and removes all data. */
+  destroy(): void {
+    this.closed = true;
+    this.#unsubscribe();
+    this.store.destroy();
+  }
+
+  #unsubscribe(): void {
+    const client = this.#host.client;
+    for (const sub of this.#subs) client.unsubscribe(sub);
+    for (const sub of this.#directSubs) client.unsubscribe(sub);
+    this.#subs = [];
+    this.#directSubs = [];
+  }
+
+  /** Applies an already validated update: limits to the store, subjects and direct get re-subscribed. */
+  update(config: StreamConfig): void {
+    this.config = config;
+    this.#ackPrefix = this.#makeAckPrefix();
+    this.store.updateConfig(storeConfigFor(config));
+    this.#unsubscribe();
+    this.start();
+  }
+
+  #makeAckPrefix(): string {
+    // The reference writes PubAcks with a template: {"stream":"S", "domain":"D", "seq":N…}
+    const domain = this.#host.domain;
+    return domain === "" ? `{"stream":${goJson(this.name)}, "seq":` : `{"stream":${goJson(this.name)}, "domain":${goJson(domain)}, "seq":`;
+  }
+
+  // ---- Publishing into the stream --------------------------------------------------------
+
+  #onMessage(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
+    const result = this.processMessage(subject, hdr, data);
+    if (reply === "" || this.config.no_ack) return;
+    const client = this.#host.client;
+    if ("error" in result) {
+      const body: Record<string, unknown> = { error: result.error, stream: this.name, seq: 0 };
+      client.publish(reply, "", null, encodeUtf8(goJson(body)));
+    } else {
+      const ack = `${this.#ackPrefix}${result.seq}${result.duplicate ? `,"duplicate": true` : ""}}`;
+      client.publish(reply, "", null, encodeUtf8(ack));
+    }
+  }
+
+  /** Stores one published message (subject is a byte string). */
+  processMessage(subject: string, hdr: Uint8Array | null, data: Uint8Array): { seq: number; duplicate: boolean } | { error: ApiError } {
+    const cfg = this.config;
+    if (this.closed) return { error: JsErr.streamNotFound() };
+    if (cfg.sealed) return { error: JsErr.streamSealed() };
+    let msgId = "";
+    let rollup = "";
+    let ttlMs = 0;
+    if (hdr !== null && hdr.length > 0) {
+      const expectedStream = getHeader(hdr, "Nats-Expected-Stream");
+      if (expectedStream !== null && expectedStream !== "" && expectedStream !== this.name) return { error: JsErr.streamNotMatch() };
+      msgId = getHeader(hdr, "Nats-Msg-Id") ?? "";
+      if (msgId !== "") {
+        const dup = this.#checkMsgId(msgId);
+        if (dup !== null) return { seq: dup, duplicate: true };
+      }
+      const perSubject = getHeader(hdr, "Nats-Expected-Last-Subject-Sequence");
+      if (perSubject !== null && perSubject !== "") {
+        const expected = parseSeqHeader(perSubject);
+        const last = this.store.loadLastMsg(subject);
+        const actual = last === null ? 0 : last.seq;
+        if (expected === null || expected !== actual) return { error: JsErr.streamWrongLastSequence(actual) };
+      }
+      const lastSeqHeader = getHeader(hdr, "Nats-Expected-Last-Sequence");
+      if (lastSeqHeader !== null && lastSeqHeader !== "") {
+        const expected = parseSeqHeader(lastSeqHeader);
+        const last = this.store.state().lastSeq;
+        if (expected === null || expected !== last) return { error: JsErr.streamWrongLastSequence(last) };
+      }
+      const lastMsgId = getHeader(hdr, "Nats-Expected-Last-Msg-Id");
+      if (lastMsgId !== null && lastMsgId !== "" && lastMsgId !== this.#lastMsgId) return { error: JsErr.streamWrongLastMsgId(this.#lastMsgId) };
+      rollup = getHeader(hdr, "Nats-Rollup") ?? "";
+      if (rollup !== "") {
+        if (!cfg.allow_rollup_hdrs || cfg.deny_purge) return { error: JsErr.streamRollupFailed("rollup not permitted") };
+        if (rollup !== "sub" && rollup !== "all") return { error: JsErr.streamRollupFailed(`rollup value invalid: ${JSON.stringify(rollup)}`) };
+      }
+      const ttl = getHeader(hdr, "Nats-TTL");
+      if (ttl !== null && ttl !== "") {
+        if (!cfg.allow_msg_ttl) return { error: JsErr.messageTtlDisabled() };
+        const parsed = parseTtl(ttl);
+        if (parsed === null) return { error: JsErr.messageTtlInvalid() };
+        ttlMs = parsed;
+      }
+    }
+    const hdrLen = hdr === null ? 0 : hdr.length;
+    if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) return { error: JsErr.messageExceedsMaximum() };
+    if (hdrLen > MAX_HEADER_BYTES) return { error: JsErr.streamHeaderExceedsMaximum() };
+    const limit = this.#host.checkStorage(cfg.storage, subject.length + hdrLen + data.length);
+    if (limit !== null) return { error: limit };
+
+    // Interest retention with no consumers: nothing would ever read it; the sequence is used up.
+    if (cfg.retention === "interest" && this.store.state().consumerCount === 0) {
+      const seq = this.store.skipMsg();
+      if (msgId !== "") this.#storeMsgId(msgId, seq);
+      return { seq, duplicate: false };
+    }
+
+    if (cfg.subject_transform !== null) {
+      const t = cfg.subject_transform;
+      const text = byteStringToText(subject);
+      if (t.src === "" || subjectMatches(text, t.src)) subject = textToByteString(transformSubject(text, t.src === "" ? ">" : t.src, t.dest));
+    }
+
+    let stored: { seq: number; ts: bigint };
+    const prevLast = this.store.state().lastSeq;
+    try {
+      stored = this.store.storeMsg(subject, hdr, data, ttlMs > 0 ? ttlMs : undefined, nowNs());
+    } catch (e) {
+      if (e instanceof StoreError) return { error: JsErr.streamStoreFailed(storeErrorText(e)) };
+      throw e;
+    }
+    if (msgId !== "") this.#storeMsgId(msgId, stored.seq);
+    if (rollup === "sub") this.store.purge({ subject, keep: 1 });
+    else if (rollup === "all") this.store.compact(stored.seq);
+    if (cfg.republish !== null) this.#republish(subject, hdr, data, stored.seq, stored.ts, prevLast);
+    return { seq: stored.seq, duplicate: false };
+  }
+
+  #checkMsgId(id: string): number | null {
+    this.#expireDedup(Date.now());
+    const e = this.#dedup.get(id);
+    return e === undefined ? null : e.seq;
+  }
+
+  #storeMsgId(id: string, seq: number): void {
+    this.#lastMsgId = id;
+    const windowMs = this.config.duplicate_window / 1e6;
+    if (windowMs <= 0) return;
+    this.#dedup.delete(id);
+    this.#dedup.set(id, { seq, expiresMs: Date.now() + windowMs });
+  }
+
+  #expireDedup(now: number): void {
+    for (const [id, e] of this.#dedup) {
+      if (e.expiresMs > now) break;
+      this.#dedup.delete(id);
+    }
+  }
+
+  #republish(subject: string, hdr: Uint8Array | null, data: Uint8Array, seq: number, ts: bigint, last: number): void {
+    const r = this.config.republish!;
+    const text = byteStringToText(subject);
+    if (!subjectMatches(text, r.src)) return;
+    const dest = transformSubject(text, r.src, r.dest);
+    const entries: [string, string][] = [
+      ["Nats-Stream", this.name],
+      ["Nats-Subject", text],
+      ["Nats-Sequence", String(seq)],
+      ["Nats-Time-Stamp", nsToRfc3339(ts)],
+      ["Nats-Last-Sequence", String(last)],
+    ];
+    if (r.headers_only) entries.push(["Nats-Msg-Size", String(data.length)]);
+    const out = mergeHeaders(hdr, entries);
+    this.#host.client.publish(textToByteString(dest), "", out, r.headers_only ? new Uint8Array(0) : data);
+  }
+
+  // ---- Reads -----------------------------------------------------------------------------
+
+  /** STREAM.MSG.GET / DIRECT.GET lookup; null when no such message. */
+  getMessage(req: { seq?: number; last_by_subj?: string; next_by_subj?: string }): StoredMessage | null {
+    if (req.last_by_subj !== undefined && req.last_by_subj !== "") return this.store.loadLastMsg(textToByteString(req.last_by_subj));
+    if (req.next_by_subj !== undefined && req.next_by_subj !== "") return this.store.loadNextMsg(textToByteString(req.next_by_subj), Math.max(1, req.seq ?? 0));
+    return this.store.loadMsg(req.seq ?? 0);
+  }
+
+  #onDirectGet(subject: string, reply: string, _hdr: Uint8Array | null, data: Uint8Array): void {
+    if (reply === "") return;
+    const client = this.#host.client;
+    const prefix = `$JS.API.DIRECT.GET.${textToByteString(this.name)}.`;
+    let req: { seq?: number; last_by_subj?: string; next_by_subj?: string };
+    if (subject.startsWith(prefix)) {
+      // The subject-appended form: the last message on that subject; the body must be empty.
+      if (data.length > 0) return client.publish(reply, "", buildHeaders([], "408 Bad Request"), new Uint8Array(0));
+      req = { last_by_subj: byteStringToText(subject.slice(prefix.length)) };
+    } else {
+      const parsed = parseDirectGetRequest(data);
+      if (parsed === null) return client.publish(reply, "", buildHeaders([], data.length === 0 ? "408 Empty Request" : "408 Bad Request"), new Uint8Array(0));
+      req = parsed;
+    }
+    const msg = this.getMessage(req);
+    if (msg === null) return client.publish(reply, "", buildHeaders([], "404 Message Not Found"), new Uint8Array(0));
+    const entries: [string, string][] = [
+      ["Nats-Stream", this.name],
+      ["Nats-Subject", byteStringToText(msg.subject)],
+      ["Nats-Sequence", String(msg.seq)],
+      ["Nats-Time-Stamp", nsToRfc3339(msg.ts)],
+    ];
+    client.publish(reply, "", mergeHeaders(msg.hdr, entries), msg.data);
+  }
+
+  // ---- Info ------------------------------------------------------------------------------
+
+  /** The state object of StreamInfo (optionally with per-subject counts and deleted sequences). */
+  stateJson(opts: { subjectsFilter?: string; deletedDetails?: boolean } = {}): Record<string, unknown> {
+    const st = this.store.state();
+    const o: Record<string, unknown> = {
+      messages: st.messages,
+      bytes: st.bytes,
+      first_seq: st.firstSeq,
+      first_ts: st.firstTs === 0n ? ZERO_TIME : nsToRfc3339(st.firstTs),
+      last_seq: st.lastSeq,
+      last_ts: st.lastTs === 0n ? ZERO_TIME : nsToRfc3339(st.lastTs),
+    };
+    if (st.numSubjects > 0) o.num_subjects = st.numSubjects;
+    if (opts.subjectsFilter !== undefined && opts.subjectsFilter !== "") {
+      const totals = this.store.subjectsTotals(textToByteString(opts.subjectsFilter));
+      if (totals.size > 0) {
+        const subjects: Record<string, number> = {};
+        for (const [k, v] of totals) subjects[byteStringToText(k)] = v;
+        o.subjects = subjects;
+      }
+    }
+    if (st.numDeleted > 0) {
+      if (opts.deletedDetails) o.deleted = this.store.deleted();
+      o.num_deleted = st.numDeleted;
+    }
+    o.consumer_count = st.consumerCount;
+    return o;
+  }
+
+  /** StreamInfo fields after the API response's own: config, created, state (and domain). */
+  infoJson(opts: { subjectsFilter?: string; deletedDetails?: boolean } = {}): Record<string, unknown> {
+    const o: Record<string, unknown> = {
+      config: encodeStreamConfig(this.config),
+      created: this.created,
+      state: this.stateJson(opts),
+    };
+    if (this.#host.domain !== "") o.domain = this.#host.domain;
+    return o;
+  }
+
+  /** Does this stream capture `subject` (a subject or wildcard pattern, text)? */
+  overlaps(subjects: readonly string[]): boolean {
+    for (const a of this.config.subjects) for (const b of subjects) if (subjectsCollide(a, b)) return true;
+    return false;
+  }
+}
+
+/** The store limits for a stream config. */
+export function storeConfigFor(c: StreamConfig): StoreConfig {
+  return {
+    name: c.name,
+    storage: c.storage,
+    maxMsgs: c.max_msgs,
+    maxBytes: c.max_bytes,
+    maxAgeMs: c.max_age / 1e6,
+    maxMsgsPerSubject: c.max_msgs_per_subject,
+    discard: c.discard,
+    discardNewPerSubject: c.discard_new_per_subject,
+    firstSeq: c.first_seq > 0 ? c.first_seq : undefined,
+  };
+}
+
+function storeErrorText(e: StoreError): string {
+  switch (e.code) {
+    case "max_msgs":
+      return "maximum messages exceeded";
+    case "max_bytes":
+      return "maximum bytes exceeded";
+    case "max_msgs_per_subject":
+      return "maximum messages per subject exceeded";
+    case "msg_too_large":
+      return "message too large";
+    case "store_closed":
+      return "store is closed";
+    default:
+      return e.message;
+  }
+}
+
+function parseSeqHeader(v: string): number | null {
+  if (!/^\d+$/.test(v)) return null;
+  return Number(v);
+}
+
+/** Nats-TTL: "never", a Go duration ("1m30s") or whole seconds; at least one second. Returns ms (-1: never). */
+export function parseTtl(v: string): number | null {
+  if (v === "never") return -1;
+  let ms: number;
+  if (/^\d+$/.test(v)) ms = Number(v) * 1000;
+  else {
+    const parsed = parseGoDuration(v);
+    if (parsed === null) return null;
+    ms = parsed;
+  }
+  if (ms < 1000) return null;
+  return ms;
+}
+
+/** Go's time.ParseDuration subset: sequences of <number><unit>, unit in ns us µs ms s m h. */
+export function parseGoDuration(v: string): number | null {
+  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/gy;
+  let total = 0;
+  let pos = 0;
+  const units: Record<string, number> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  if (v === "" || v === "0") return v === "0" ? 0 : null;
+  while (pos < v.length) {
+    re.lastIndex = pos;
+    const m = re.exec(v);
+    if (m === null) return null;
+    total += Number(m[1]) * units[m[2]];
+    pos = re.lastIndex;
+  }
+  return total;
+}
+
+function parseDirectGetRequest(data: Uint8Array): { seq?: number; last_by_subj?: string; next_by_subj?: string } | null {
+  if (data.length === 0) return null;
+  let o: unknown;
+  try {
+    o = JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return null;
+  }
+  if (o === null || typeof o !== "object" || Array.isArray(o)) return null;
+  const r = o as Record<string, unknown>;
+  const seq = typeof r.seq === "number" ? r.seq : 0;
+  const last = typeof r.last_by_subj === "string" ? r.last_by_subj : "";
+  const next = typeof r.next_by_subj === "string" ? r.next_by_subj : "";
+  if (seq <= 0 && last === "" && next === "") return null;
+  if (seq > 0 && last !== "") return null;
+  if (last !== "" && next !== "") return null;
+  return { seq, last_by_subj: last, next_by_subj: next };
+}
+
+/** The message's own header block (if any) with `entries` appended (the reference's genHeader). */
+export function mergeHeaders(hdr: Uint8Array | null, entries: readonly (readonly [string, string])[]): Uint8Array {
+  if (hdr === null || hdr.length === 0) return buildHeaders(entries);
+  // Drop the block's final empty line, append, close again.
+  let end = hdr.length;
+  if (end >= 4 && hdr[end - 4] === 13 && hdr[end - 3] === 10 && hdr[end - 2] === 13 && hdr[end - 1] === 10) end -= 2;
+  let extra = "";
+  for (const [k, v] of entries) extra += `${k}: ${v}\r\n`;
+  extra += "\r\n";
+  const tail = encodeUtf8(extra);
+  const out = new Uint8Array(end + tail.length);
+  out.set(hdr.subarray(0, end), 0);
+  out.set(tail, end);
+  return out;
+}

@@ -73,7 +73,6 @@ export async function runServerCommand(argv: string[]): Promise<void> {
  * feature has not landed yet: refused at start with a message naming them, never ignored.
  */
 function notYetImplemented(opts: ServerOptions): string | null {
-  if (opts.jetstream) return "JetStream (-js, --jetstream, jetstream {}) is not yet supported by nats-bun";
   if (opts.httpPort !== 0 || opts.httpsPort !== 0) return "monitoring (-m, --http_port, http, https) is not yet supported by nats-bun";
   if (opts.syslog || opts.remoteSyslog !== "") return "syslog is not yet supported by nats-bun";
   return null;

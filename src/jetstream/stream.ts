@@ -278,6 +278,17 @@ export class Stream {
     client.publish(reply, "", mergeHeaders(msg.hdr, entries), msg.data);
   }
 
+  /** STREAM.PURGE (already validated: seq and keep are not both set). Returns the count purged. */
+  purge(opts: { subject?: string; seq?: number; keep?: number }): number {
+    if (opts.subject === undefined && opts.seq === undefined && opts.keep === undefined) return this.store.purge();
+    return this.store.purge(opts);
+  }
+
+  /** STREAM.MSG.DELETE: removes (erase: and overwrites) one message; false when there is none. */
+  deleteMessage(seq: number, erase: boolean): boolean {
+    return erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
+  }
+
   // ---- Info ------------------------------------------------------------------------------
 
   /** The state object of StreamInfo (optionally with per-subject counts and deleted sequences). */
@@ -286,7 +297,8 @@ export class Stream {
     const o: Record<string, unknown> = {
       messages: st.messages,
       bytes: st.bytes,
-      first_seq: st.firstSeq,
+      // A stream never written to reports first_seq 0 (the reference), unless first_seq is configured.
+      first_seq: st.lastSeq === 0 && st.messages === 0 && this.config.first_seq === 0 ? 0 : st.firstSeq,
       first_ts: st.firstTs === 0n ? ZERO_TIME : nsToRfc3339(st.firstTs),
       last_seq: st.lastSeq,
       last_ts: st.lastTs === 0n ? ZERO_TIME : nsToRfc3339(st.lastTs),

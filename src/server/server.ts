@@ -15,6 +15,7 @@ import { Account } from "./account.ts";
 import { ClientConnection } from "./connection.ts";
 import type { Publisher } from "./deliver.ts";
 import { listenClients } from "./listener.ts";
+import { JetStream } from "../jetstream/jetstream.ts";
 
 export class Server {
   readonly opts: ServerOptions;
@@ -24,6 +25,8 @@ export class Server {
   readonly globalAccount: Account;
   readonly connections: Map<number, ClientConnection> = new Map();
   readonly startedAt = new Date();
+  /** JetStream, when enabled (-js / jetstream {}). */
+  jetstream: JetStream | null = null;
 
   // Statistics (reference /varz names: in_msgs, out_msgs, in_bytes, out_bytes, slow_consumers)
   inMsgs = 0;
@@ -73,7 +76,7 @@ export class Server {
       headers: !opts.noHeaderSupport,
       auth_required: this.authRequired,
       max_payload: opts.maxPayloadBytes,
-      jetstream: false,
+      jetstream: opts.jetstream,
       nats_bun: C.natsBunVersion,
     };
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
@@ -100,6 +103,20 @@ export class Server {
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
     if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
+
+    if (opts.jetstream) {
+      const js = new JetStream(this, {
+        storeDir: opts.storeDir,
+        maxMemory: opts.jetstreamMaxMemoryBytes,
+        maxStore: opts.jetstreamMaxStoreBytes,
+        domain: opts.jetstreamDomain,
+        syncIntervalMs: opts.jetstreamSyncIntervalMs,
+        syncAlways: opts.jetstreamSyncAlways,
+      });
+      js.start();
+      this.jetstream = js;
+      js.enableAccount(this.globalAccount);
+    }
 
     const bindPort = opts.port === C.randomPort ? 0 : opts.port;
     try {
@@ -131,6 +148,13 @@ export class Server {
     this.flushDirty();
     this.#listener?.stop(true);
     this.#listener = null;
+    if (this.jetstream !== null) {
+      try {
+        this.jetstream.stop();
+      } catch (e) {
+        this.logger.error(`Error stopping JetStream: ${(e as Error).message}`);
+      }
+    }
     if (this.#portsFile !== "") {
       try {
         unlinkSync(this.#portsFile);

@@ -1,0 +1,393 @@
+// The `$JS.API.>` request/reply API: one handler per request subject, answering with the
+// reference's JSON shapes (field order as Go marshals its structs) and errors. Requests run
+// synchronously in the delivery of the request message; the reply is queued to the
+// requester before its next message is parsed.
+import type { Account } from "../server/account.ts";
+import type { InternalClient } from "../server/internal_client.ts";
+import { byteStringToText, encodeUtf8, textToByteString } from "../util/bytes.ts";
+import { JsErr, type ApiError } from "./errors.ts";
+import type { JetStream, JsAccount } from "./jetstream.ts";
+import { goJson, nsToRfc3339 } from "./json.ts";
+import type { Stream } from "./stream.ts";
+import {
+  ApiErrorThrown,
+  applyStreamDefaults,
+  checkStreamConfig,
+  checkStreamUpdate,
+  decodeStreamConfig,
+  encodeStreamConfig,
+  parseJsonObject,
+  readBool,
+  readInt,
+  readString,
+  sameStreamConfig,
+  streamNameHasPathSeparators,
+  type StreamConfig,
+} from "./stream_config.ts";
+import { subjectMatches } from "../server/subject.ts";
+
+const T = "io.nats.jetstream.api.v1.";
+const namesLimit = 1024;
+const listLimit = 256;
+const subjectsLimit = 100_000;
+
+/** Context of one API request. */
+export interface ApiRequest {
+  js: JetStream;
+  jsa: JsAccount;
+  /** Request subject tokens after `$JS.API.` (text). */
+  tokens: string[];
+  /** The request body as text. */
+  body: string;
+  raw: Uint8Array;
+  hdr: Uint8Array | null;
+  reply: string;
+}
+
+/** A handler returns the response object (type first) or throws ApiErrorThrown. */
+type Handler = (req: ApiRequest) => Record<string, unknown>;
+
+/** Consumer API handlers are registered by the consumer module (JetStream part 2). */
+export const extraHandlers: { match: (tokens: string[]) => { type: string; handler: Handler } | null }[] = [];
+
+const decoder = new TextDecoder();
+
+export function handleApiRequest(
+  js: JetStream,
+  account: Account,
+  client: InternalClient,
+  subject: string,
+  reply: string,
+  hdr: Uint8Array | null,
+  data: Uint8Array,
+): void {
+  const tokens = byteStringToText(subject).slice(8).split(".");
+  const route = routeFor(tokens);
+  if (route === null) return; // the reference does not answer unknown API subjects
+  const jsa = js.accounts.get(account.name);
+  let response: Record<string, unknown>;
+  if (jsa === undefined) {
+    response = { type: route.type, error: JsErr.notEnabledForAccount() };
+  } else {
+    const req: ApiRequest = { js, jsa, tokens, body: data.length === 0 ? "" : decoder.decode(data), raw: data, hdr, reply };
+    try {
+      response = route.handler(req);
+    } catch (e) {
+      if (!(e instanceof ApiErrorThrown)) throw e;
+      response = errorResponse(route.type, e.apiError);
+    }
+    // The reference (2.9.10) does not count a successful STREAM.MSG.GET in api.total.
+    if (response.error !== undefined) {
+      jsa.apiTotal++;
+      jsa.apiErrors++;
+    } else if (route.handler !== msgGet) jsa.apiTotal++;
+  }
+  if (reply !== "") client.publish(reply, "", null, encodeUtf8(goJson(response)));
+}
+
+function fail(e: ApiError): never {
+  throw new ApiErrorThrown(e);
+}
+
+/** The error form of a response: type, error, then the fields the reference always writes. */
+function errorResponse(type: string, error: ApiError): Record<string, unknown> {
+  const o: Record<string, unknown> = { type, error };
+  if (type === `${T}stream_info_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
+  else if (type === `${T}stream_purge_response`) o.purged = 0;
+  else if (type === `${T}stream_names_response` || type === `${T}stream_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
+  return o;
+}
+
+function routeFor(t: string[]): { type: string; handler: Handler } | null {
+  const n = t.length;
+  if (n === 1 && t[0] === "INFO") return { type: `${T}account_info_response`, handler: accountInfo };
+  if (t[0] === "STREAM") {
+    if (n === 3) {
+      switch (t[1]) {
+        case "CREATE":
+          return { type: `${T}stream_create_response`, handler: streamCreate };
+        case "UPDATE":
+          return { type: `${T}stream_update_response`, handler: streamUpdate };
+        case "INFO":
+          return { type: `${T}stream_info_response`, handler: streamInfo };
+        case "DELETE":
+          return { type: `${T}stream_delete_response`, handler: streamDelete };
+        case "PURGE":
+          return { type: `${T}stream_purge_response`, handler: streamPurge };
+      }
+    } else if (n === 2) {
+      if (t[1] === "NAMES") return { type: `${T}stream_names_response`, handler: streamNames };
+      if (t[1] === "LIST") return { type: `${T}stream_list_response`, handler: streamList };
+    } else if (n === 4 && t[1] === "MSG") {
+      if (t[2] === "GET") return { type: `${T}stream_msg_get_response`, handler: msgGet };
+      if (t[2] === "DELETE") return { type: `${T}stream_msg_delete_response`, handler: msgDelete };
+    }
+    return null;
+  }
+  for (const extra of extraHandlers) {
+    const r = extra.match(t);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+// ---- Account ---------------------------------------------------------------------------------
+
+function accountInfo(req: ApiRequest): Record<string, unknown> {
+  const jsa = req.jsa;
+  const o: Record<string, unknown> = {
+    type: `${T}account_info_response`,
+    memory: jsa.usage("memory"),
+    storage: jsa.usage("file"),
+    streams: jsa.streams.size,
+    consumers: jsa.consumerCount(),
+    limits: jsa.limitsJson(),
+  };
+  if (jsa.domain !== "") o.domain = jsa.domain;
+  o.api = { total: jsa.apiTotal, errors: jsa.apiErrors };
+  return o;
+}
+
+// ---- Streams ---------------------------------------------------------------------------------
+
+function requestObject(req: ApiRequest, emptyOk: boolean): Record<string, unknown> {
+  if (req.body.trim() === "") {
+    if (emptyOk) return {};
+  }
+  return parseJsonObject(req.body);
+}
+
+function lookupStream(req: ApiRequest, name: string): Stream {
+  const s = req.jsa.streams.get(name);
+  if (s === undefined) fail(JsErr.streamNotFound());
+  return s;
+}
+
+function decodeConfigRequest(req: ApiRequest): StreamConfig {
+  const name = req.tokens[2];
+  const cfg = decodeStreamConfig(requestObject(req, false));
+  if (cfg.name !== name) fail(JsErr.streamMismatch());
+  if (streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+  return cfg;
+}
+
+function streamCreate(req: ApiRequest): Record<string, unknown> {
+  const jsa = req.jsa;
+  const cfg = decodeConfigRequest(req);
+  if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
+  checkName(cfg.name);
+  applyStreamDefaults(cfg);
+  const err = checkStreamConfig(cfg, true);
+  if (err !== null) fail(err);
+  const existing = jsa.streams.get(cfg.name);
+  if (existing !== undefined) {
+    if (!sameStreamConfig(existing.config, cfg)) fail(JsErr.streamNameExist());
+    return { type: `${T}stream_create_response`, ...existing.infoJson(), did_create: true };
+  }
+  for (const other of jsa.streams.values()) if (other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
+  checkLimits(req, cfg, null);
+  let stream: Stream;
+  try {
+    stream = jsa.addStream(cfg);
+  } catch (e) {
+    fail(JsErr.streamCreate((e as Error).message));
+  }
+  jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.CREATED.${cfg.name}`, {
+    type: "io.nats.jetstream.advisory.v1.stream_action",
+    stream: cfg.name,
+    action: "create",
+  });
+  return { type: `${T}stream_create_response`, ...stream.infoJson(), did_create: true };
+}
+
+function checkName(name: string): void {
+  if (name === "" || /[\s.*>]/.test(name)) fail(JsErr.streamInvalidConfig("stream name is required and can not contain '.', '*', '>'"));
+}
+
+/** Account and server resource checks for a new (old === null) or updated stream. */
+function checkLimits(req: ApiRequest, cfg: StreamConfig, old: Stream | null): void {
+  const jsa = req.jsa;
+  const l = jsa.limits;
+  if (old === null && l.maxStreams > 0 && jsa.streams.size >= l.maxStreams) fail(JsErr.maximumStreamsLimit());
+  if (l.maxBytesRequired && cfg.max_bytes <= 0) fail(JsErr.streamMaxBytesRequired());
+  const perStream = cfg.storage === "memory" ? l.memoryMaxStreamBytes : l.storeMaxStreamBytes;
+  if (perStream > 0 && cfg.max_bytes > perStream) fail(JsErr.streamMaxStreamBytesExceeded());
+  const add = cfg.max_bytes > 0 ? cfg.max_bytes - (old !== null && old.config.max_bytes > 0 ? old.config.max_bytes : 0) : 0;
+  if (add <= 0) return;
+  const exceeded = cfg.storage === "memory" ? JsErr.memoryResourcesExceeded() : JsErr.storageResourcesExceeded();
+  const accountMax = cfg.storage === "memory" ? l.maxMemory : l.maxStore;
+  let reservedInAccount = 0;
+  for (const s of jsa.streams.values()) if (s.config.storage === cfg.storage && s.config.max_bytes > 0) reservedInAccount += s.config.max_bytes;
+  if (accountMax >= 0 && reservedInAccount + add > accountMax) fail(exceeded);
+  const serverMax = cfg.storage === "memory" ? req.js.config.maxMemory : req.js.config.maxStore;
+  if (req.js.reservedBytes(cfg.storage) + add > serverMax) fail(JsErr.insufficientResources());
+}
+
+function streamUpdate(req: ApiRequest): Record<string, unknown> {
+  const jsa = req.jsa;
+  const cfg = decodeConfigRequest(req);
+  checkName(cfg.name);
+  applyStreamDefaults(cfg);
+  const err = checkStreamConfig(cfg, false);
+  if (err !== null) fail(err);
+  const stream = lookupStream(req, cfg.name);
+  const uerr = checkStreamUpdate(stream.config, cfg);
+  if (uerr !== null) fail(uerr);
+  for (const other of jsa.streams.values()) if (other !== stream && other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
+  checkLimits(req, cfg, stream);
+  try {
+    stream.update(cfg);
+    jsa.persist(stream);
+  } catch (e) {
+    fail(JsErr.streamUpdate((e as Error).message));
+  }
+  jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.UPDATED.${cfg.name}`, {
+    type: "io.nats.jetstream.advisory.v1.stream_action",
+    stream: cfg.name,
+    action: "modify",
+  });
+  return { type: `${T}stream_update_response`, ...stream.infoJson() };
+}
+
+function streamInfo(req: ApiRequest): Record<string, unknown> {
+  const r = requestObject(req, true);
+  const filter = readString(r, "subjects_filter");
+  const deletedDetails = readBool(r, "deleted_details");
+  let offset = readInt(r, "offset");
+  const stream = lookupStream(req, req.tokens[2]);
+  const o: Record<string, unknown> = { type: `${T}stream_info_response`, total: 0, offset: 0, limit: 0 };
+  const info = stream.infoJson({ deletedDetails });
+  if (filter !== "") {
+    const totals = stream.store.subjectsTotals(textToByteString(filter));
+    const names = [...totals.keys()].sort();
+    if (offset > names.length) offset = names.length;
+    const page = names.slice(offset, offset + subjectsLimit);
+    if (page.length > 0) {
+      const subjects: Record<string, number> = {};
+      for (const k of page) subjects[byteStringToText(k)] = totals.get(k)!;
+      (info.state as Record<string, unknown>).subjects = subjects;
+      reorderState(info.state as Record<string, unknown>);
+    }
+    o.total = names.length;
+    o.offset = offset;
+    o.limit = subjectsLimit;
+  }
+  return Object.assign(o, info);
+}
+
+/** Keeps the StreamState field order (subjects before num_deleted/deleted/consumer_count). */
+function reorderState(st: Record<string, unknown>): void {
+  for (const k of ["num_deleted", "deleted", "lost", "consumer_count"]) {
+    if (k in st) {
+      const v = st[k];
+      delete st[k];
+      st[k] = v;
+    }
+  }
+}
+
+function streamDelete(req: ApiRequest): Record<string, unknown> {
+  if (req.body.trim() !== "") fail(JsErr.notEmptyRequest());
+  const stream = lookupStream(req, req.tokens[2]);
+  try {
+    req.jsa.deleteStream(stream);
+  } catch (e) {
+    fail(JsErr.streamDelete((e as Error).message));
+  }
+  req.jsa.advisory(`$JS.EVENT.ADVISORY.STREAM.DELETED.${stream.name}`, {
+    type: "io.nats.jetstream.advisory.v1.stream_action",
+    stream: stream.name,
+    action: "delete",
+  });
+  return { type: `${T}stream_delete_response`, success: true };
+}
+
+function listRequest(req: ApiRequest): { offset: number; subject: string } {
+  const r = requestObject(req, true);
+  return { offset: Math.max(0, readInt(r, "offset")), subject: readString(r, "subject") };
+}
+
+function filteredStreams(req: ApiRequest, subject: string): Stream[] {
+  const all = [...req.jsa.streams.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  if (subject === "") return all;
+  return all.filter((s) => s.config.subjects.some((x) => subjectMatches(x, subject) || subjectMatches(subject, x)));
+}
+
+function streamNames(req: ApiRequest): Record<string, unknown> {
+  const { offset: requested, subject } = listRequest(req);
+  const streams = filteredStreams(req, subject);
+  const offset = Math.min(requested, streams.length);
+  const page = streams.slice(offset, offset + namesLimit).map((s) => s.name);
+  return { type: `${T}stream_names_response`, total: streams.length, offset, limit: namesLimit, streams: page.length === 0 ? null : page };
+}
+
+function streamList(req: ApiRequest): Record<string, unknown> {
+  const { offset: requested, subject } = listRequest(req);
+  const streams = filteredStreams(req, subject);
+  const offset = Math.min(requested, streams.length);
+  const page = streams.slice(offset, offset + listLimit).map((s) => s.infoJson());
+  return { type: `${T}stream_list_response`, total: streams.length, offset, limit: listLimit, streams: page };
+}
+
+function streamPurge(req: ApiRequest): Record<string, unknown> {
+  const r = requestObject(req, true);
+  const filter = readString(r, "filter");
+  const seq = readInt(r, "seq");
+  const keep = readInt(r, "keep");
+  if (seq < 0 || keep < 0) fail(JsErr.invalidJson());
+  const stream = lookupStream(req, req.tokens[2]);
+  if (stream.config.sealed) fail(JsErr.streamSealed());
+  if (stream.config.deny_purge) fail(JsErr.streamPurgeFailed("stream purge not permitted"));
+  if (seq > 0 && keep > 0) fail(JsErr.badRequest());
+  const opts: { subject?: string; seq?: number; keep?: number } = {};
+  if (filter !== "") opts.subject = textToByteString(filter);
+  if (seq > 0) opts.seq = seq;
+  if (keep > 0) opts.keep = keep;
+  let purged: number;
+  try {
+    purged = stream.purge(opts);
+  } catch (e) {
+    fail(JsErr.streamPurgeFailed((e as Error).message));
+  }
+  return { type: `${T}stream_purge_response`, success: true, purged };
+}
+
+function msgGet(req: ApiRequest): Record<string, unknown> {
+  if (req.body.trim() === "") fail(JsErr.badRequest());
+  const r = parseJsonObject(req.body);
+  const seq = readInt(r, "seq");
+  const last = readString(r, "last_by_subj");
+  const next = readString(r, "next_by_subj");
+  if (seq < 0) fail(JsErr.invalidJson());
+  const stream = lookupStream(req, req.tokens[3]);
+  // Exactly one way of addressing: seq, last_by_subj, or next_by_subj (with an optional start seq).
+  if ((seq === 0 && last === "" && next === "") || (seq > 0 && last !== "") || (last !== "" && next !== "")) fail(JsErr.badRequest());
+  const msg = stream.getMessage({ seq, last_by_subj: last, next_by_subj: next });
+  if (msg === null) fail(JsErr.noMessageFound());
+  const m: Record<string, unknown> = { subject: byteStringToText(msg.subject), seq: msg.seq };
+  if (msg.hdr !== null && msg.hdr.length > 0) m.hdrs = Buffer.from(msg.hdr).toString("base64");
+  if (msg.data.length > 0) m.data = Buffer.from(msg.data).toString("base64");
+  m.time = nsToRfc3339(msg.ts);
+  return { type: `${T}stream_msg_get_response`, message: m };
+}
+
+function msgDelete(req: ApiRequest): Record<string, unknown> {
+  if (req.body.trim() === "") fail(JsErr.badRequest());
+  const r = parseJsonObject(req.body);
+  const seq = readInt(r, "seq");
+  const noErase = readBool(r, "no_erase");
+  if (seq < 0) fail(JsErr.invalidJson());
+  const stream = lookupStream(req, req.tokens[3]);
+  if (stream.config.sealed) fail(JsErr.streamSealed());
+  if (stream.config.deny_delete) fail(JsErr.streamMsgDeleteFailed("message delete not permitted"));
+  let removed: boolean;
+  try {
+    removed = stream.deleteMessage(seq, !noErase);
+  } catch (e) {
+    fail(JsErr.streamMsgDeleteFailed((e as Error).message));
+  }
+  if (!removed) fail(JsErr.sequenceNotFound(seq));
+  return { type: `${T}stream_msg_delete_response`, success: true };
+}
+
+export { encodeStreamConfig };

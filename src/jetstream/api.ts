@@ -25,6 +25,19 @@ import {
   type StreamConfig,
 } from "./stream_config.ts";
 import { subjectMatches } from "../server/subject.ts";
+import { Consumer } from "./consumer.ts";
+import {
+  applyConsumerDefaults,
+  CErr,
+  checkConsumerConfig,
+  checkConsumerName,
+  checkConsumerUpdate,
+  decodeConsumerConfig,
+  filtersOf,
+  sameConsumerConfig,
+} from "./consumer_config.ts";
+import { subjectsCollide } from "./subjects.ts";
+import { nowNs, rfc3339ToNs } from "./json.ts";
 
 const T = "io.nats.jetstream.api.v1.";
 const namesLimit = 1024;
@@ -62,6 +75,13 @@ export function handleApiRequest(
   data: Uint8Array,
 ): void {
   const tokens = byteStringToText(subject).slice(8).split(".");
+  if (tokens[0] === "CONSUMER" && tokens[1] === "MSG" && tokens[2] === "NEXT") {
+    // Pull requests are not API calls with a JSON response: the consumer answers them.
+    if (tokens.length !== 5) return;
+    const stream = js.accounts.get(account.name)?.streams.get(tokens[3]);
+    stream?.consumers.get(tokens[4])?.onPullRequest(reply, data);
+    return;
+  }
   const route = routeFor(tokens);
   if (route === null) return; // the reference does not answer unknown API subjects
   const jsa = js.accounts.get(account.name);
@@ -95,6 +115,7 @@ function errorResponse(type: string, error: ApiError): Record<string, unknown> {
   if (type === `${T}stream_info_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
   else if (type === `${T}stream_purge_response`) o.purged = 0;
   else if (type === `${T}stream_names_response` || type === `${T}stream_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
+  else if (type === `${T}consumer_names_response` || type === `${T}consumer_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
   return o;
 }
 
@@ -122,6 +143,16 @@ function routeFor(t: string[]): { type: string; handler: Handler } | null {
       if (t[2] === "GET") return { type: `${T}stream_msg_get_response`, handler: msgGet };
       if (t[2] === "DELETE") return { type: `${T}stream_msg_delete_response`, handler: msgDelete };
     }
+    return null;
+  }
+  if (t[0] === "CONSUMER") {
+    if (t[1] === "CREATE" && n >= 3) return { type: `${T}consumer_create_response`, handler: consumerCreate };
+    if (t[1] === "DURABLE" && t[2] === "CREATE" && n === 5) return { type: `${T}consumer_create_response`, handler: consumerCreate };
+    if (n === 4 && t[1] === "INFO") return { type: `${T}consumer_info_response`, handler: consumerInfo };
+    if (n === 4 && t[1] === "DELETE") return { type: `${T}consumer_delete_response`, handler: consumerDelete };
+    if (n === 4 && t[1] === "PAUSE") return { type: `${T}consumer_pause_response`, handler: consumerPause };
+    if (n === 3 && t[1] === "NAMES") return { type: `${T}consumer_names_response`, handler: consumerNames };
+    if (n === 3 && t[1] === "LIST") return { type: `${T}consumer_list_response`, handler: consumerList };
     return null;
   }
   for (const extra of extraHandlers) {
@@ -391,3 +422,152 @@ function msgDelete(req: ApiRequest): Record<string, unknown> {
 }
 
 export { encodeStreamConfig };
+
+// ---- Consumers -------------------------------------------------------------------------------
+
+function consumerCreate(req: ApiRequest): Record<string, unknown> {
+  const t = req.tokens;
+  const durableApi = t[1] === "DURABLE";
+  const streamName = durableApi ? t[3] : t[2];
+  const subjectName = durableApi ? t[4] : t.length >= 4 ? t[3] : "";
+  const subjectFilter = !durableApi && t.length >= 5 ? t.slice(4).join(".") : "";
+  const r = requestObject(req, false);
+  const reqStream = readString(r, "stream_name");
+  const action = readString(r, "action");
+  const cfgObj = r.config === undefined || r.config === null ? null : r.config;
+  if (cfgObj !== null && (typeof cfgObj !== "object" || Array.isArray(cfgObj))) fail(JsErr.invalidJson());
+  if (reqStream !== streamName) fail(JsErr.streamMismatch());
+  if (cfgObj === null) fail(CErr.configRequired());
+  const cfg = decodeConsumerConfig(cfgObj as Record<string, unknown>);
+  if (action !== "" && action !== "create" && action !== "update") fail(JsErr.invalidJson());
+  if (durableApi) {
+    if (cfg.durable_name === "") fail(CErr.durableNameNotSet());
+    if (cfg.durable_name !== subjectName) fail(CErr.durableNameNotMatchSubject());
+  } else if (subjectName !== "") {
+    if (cfg.durable_name !== "" && cfg.name !== "" && cfg.durable_name !== cfg.name) fail(CErr.durableAndNameMismatch());
+    if (cfg.durable_name !== "" && cfg.durable_name !== subjectName) fail(CErr.durableNameNotMatchSubject());
+    if (cfg.name !== "" && cfg.name !== subjectName) fail(CErr.durableNameNotMatchSubject());
+    if (cfg.durable_name === "") cfg.name = subjectName;
+    else if (cfg.name === "") cfg.name = cfg.durable_name;
+    if (subjectFilter !== "") {
+      if (cfg.filter_subjects !== null && cfg.filter_subjects.length > 1) fail(CErr.multipleFiltersNotAllowed());
+      if (cfg.filter_subject !== subjectFilter) fail(CErr.createFilterSubjectMismatch());
+    }
+  } else if (cfg.durable_name !== "") fail(CErr.ephemeralWithDurableName());
+  const name = cfg.durable_name !== "" ? cfg.durable_name : cfg.name;
+  if (name !== "") {
+    const nerr = checkConsumerName(name);
+    if (nerr !== null) fail(nerr);
+  }
+  const stream = lookupStream(req, streamName);
+  applyConsumerDefaults(cfg, stream.config);
+  const err = checkConsumerConfig(cfg, stream.config);
+  if (err !== null) fail(err);
+  const existing = name === "" ? undefined : stream.consumers.get(name);
+  if (existing !== undefined) {
+    if (sameConsumerConfig(existing.config, cfg)) return { type: `${T}consumer_create_response`, ...existing.infoJson() };
+    if (action === "create") fail(CErr.alreadyExists());
+    const uerr = checkConsumerUpdate(existing.config, cfg);
+    if (uerr !== null) fail(uerr);
+    existing.update(cfg);
+    return { type: `${T}consumer_create_response`, ...existing.infoJson() };
+  }
+  if (action === "update") fail(CErr.doesNotExist());
+  // Limits: the stream's max_consumers and the account's.
+  const streamMax = stream.config.max_consumers;
+  if (streamMax > 0 && stream.consumers.size >= streamMax) fail(CErr.maximumConsumersLimit());
+  const accountMax = req.jsa.limits.maxConsumers;
+  if (accountMax > 0 && req.jsa.consumerCount() >= accountMax) fail(CErr.maximumConsumersLimit());
+  if (stream.config.retention === "workqueue") {
+    const mine = filtersOf(cfg);
+    for (const other of stream.consumers.values()) {
+      const theirs = filtersOf(other.config);
+      if (mine.length === 0 || theirs.length === 0) fail(mine.length === 0 && theirs.length === 0 ? CErr.wqMultipleUnfiltered() : CErr.wqNotUnique());
+      for (const a of mine) for (const b of theirs) if (subjectsCollide(a, b)) fail(CErr.wqNotUnique());
+    }
+  }
+  const consumerName = name !== "" ? name : ephemeralName(stream);
+  let store = null;
+  const persistent = stream.config.storage === "file" && !cfg.mem_storage;
+  if (persistent) {
+    try {
+      store = stream.store.consumerStore(consumerName);
+    } catch (e) {
+      fail(CErr.create(`error creating store for consumer: ${(e as Error).message}`));
+    }
+  }
+  const created = nsToRfc3339(nowNs());
+  const consumer = new Consumer(stream, consumerName, cfg, created, store, null);
+  try {
+    store?.writeMeta({ name: consumerName, created, config: cfg });
+  } catch (e) {
+    fail(CErr.create(`error creating store for consumer: ${(e as Error).message}`));
+  }
+  stream.addConsumer(consumer);
+  req.jsa.advisory(`$JS.EVENT.ADVISORY.CONSUMER.CREATED.${stream.name}.${consumerName}`, {
+    type: "io.nats.jetstream.advisory.v1.consumer_action",
+    stream: stream.name,
+    consumer: consumerName,
+    action: "create",
+  });
+  return { type: `${T}consumer_create_response`, ...consumer.infoJson() };
+}
+
+const nameChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+function ephemeralName(stream: Stream): string {
+  for (;;) {
+    let n = "";
+    const bytes = crypto.getRandomValues(new Uint8Array(8));
+    for (const b of bytes) n += nameChars[b % nameChars.length];
+    if (!stream.consumers.has(n)) return n;
+  }
+}
+
+function lookupConsumer(req: ApiRequest): Consumer {
+  const stream = lookupStream(req, req.tokens[2]);
+  const c = stream.consumers.get(req.tokens[3]);
+  if (c === undefined) fail(CErr.notFound());
+  return c;
+}
+
+function consumerInfo(req: ApiRequest): Record<string, unknown> {
+  return { type: `${T}consumer_info_response`, ...lookupConsumer(req).infoJson() };
+}
+
+function consumerDelete(req: ApiRequest): Record<string, unknown> {
+  const c = lookupConsumer(req);
+  c.stream.deleteConsumer(c, "api");
+  return { type: `${T}consumer_delete_response`, success: true };
+}
+
+function consumerPause(req: ApiRequest): Record<string, unknown> {
+  const r = requestObject(req, true);
+  const until = readString(r, "pause_until");
+  const c = lookupConsumer(req);
+  const ns = until === "" ? null : rfc3339ToNs(until);
+  if (until !== "" && ns === null) fail(JsErr.invalidJson());
+  c.pause(ns !== null && ns > nowNs() ? ns : null);
+  const o: Record<string, unknown> = { type: `${T}consumer_pause_response`, paused: c.paused };
+  o.pause_until = c.config.pause_until ?? "0001-01-01T00:00:00Z";
+  if (c.paused) o.pause_remaining = Number((ns ?? 0n) - nowNs());
+  return o;
+}
+
+function consumerNames(req: ApiRequest): Record<string, unknown> {
+  const r = requestObject(req, true);
+  const requested = Math.max(0, readInt(r, "offset"));
+  const stream = lookupStream(req, req.tokens[2]);
+  const names = [...stream.consumers.keys()].sort();
+  const offset = Math.min(requested, names.length);
+  return { type: `${T}consumer_names_response`, total: names.length, offset, limit: namesLimit, consumers: names.slice(offset, offset + namesLimit) };
+}
+
+function consumerList(req: ApiRequest): Record<string, unknown> {
+  const r = requestObject(req, true);
+  const requested = Math.max(0, readInt(r, "offset"));
+  const stream = lookupStream(req, req.tokens[2]);
+  const all = [...stream.consumers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const offset = Math.min(requested, all.length);
+  return { type: `${T}consumer_list_response`, total: all.length, offset, limit: listLimit, consumers: all.slice(offset, offset + listLimit).map((c) => c.infoJson()) };
+}

@@ -18,6 +18,9 @@ import { JsErr, type ApiError } from "./errors.ts";
 import { goJson, nowNs, nsToRfc3339 } from "./json.ts";
 import { Stream, storeConfigFor, type StreamHost } from "./stream.ts";
 import { applyStreamDefaults, decodeStreamConfig, type StreamConfig } from "./stream_config.ts";
+import { Consumer } from "./consumer.ts";
+import { decodeConsumerConfig } from "./consumer_config.ts";
+import type { Subscription } from "../server/sublist.ts";
 import { createMemoryStore, openFileStore, readStreamMeta, writeStreamMeta, type FileStoreOptions, type StreamStore } from "./store/store.ts";
 
 /** Per-account JetStream limits; -1 = unlimited. */
@@ -89,7 +92,7 @@ export class JsAccount implements StreamHost {
 
   consumerCount(): number {
     let n = 0;
-    for (const s of this.streams.values()) n += s.store.state().consumerCount;
+    for (const s of this.streams.values()) n += s.consumers.size;
     return n;
   }
 
@@ -161,11 +164,39 @@ export class JsAccount implements StreamHost {
         const stream = new Stream(this, config, meta.created ?? nsToRfc3339(nowNs()), store, sdir);
         this.streams.set(config.name, stream);
         stream.start();
+        this.#recoverConsumers(stream);
         const st = store.state();
         this.js.server.logger.info(`  Restored ${st.messages} messages for stream '${this.account.name} > ${config.name}'`);
       } catch (e) {
         this.js.server.logger.error(`JetStream: could not restore stream in ${sdir}: ${(e as Error).message}`);
       }
+    }
+  }
+
+  #recoverConsumers(stream: Stream): void {
+    for (const name of stream.store.consumerNames().sort()) {
+      try {
+        const cs = stream.store.consumerStore(name);
+        const meta = cs.readMeta() as { name?: string; created?: string; config?: Record<string, unknown> } | null;
+        if (meta === null || meta.config === undefined) {
+          this.warn(`JetStream: consumer state without metadata for '${this.account.name} > ${stream.name} > ${name}', removed`);
+          cs.destroy();
+          continue;
+        }
+        const config = decodeConsumerConfig(meta.config);
+        const consumer = new Consumer(stream, name, config, meta.created ?? nsToRfc3339(nowNs()), cs, cs.state());
+        stream.addConsumer(consumer);
+      } catch (e) {
+        this.js.server.logger.error(`JetStream: could not restore consumer '${this.account.name} > ${stream.name} > ${name}': ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** Sublist hook: a new subscription may bind a push consumer's deliver subject. */
+  onInterest(sub: Subscription): void {
+    for (const s of this.streams.values()) {
+      if (s.consumers.size === 0) continue;
+      for (const c of s.consumers.values()) if (!c.isPull) c.onInterest(sub);
     }
   }
 
@@ -269,6 +300,8 @@ export class JetStream {
     }
     jsa = new JsAccount(this, account, limits);
     this.accounts.set(account.name, jsa);
+    const target = jsa;
+    account.sublist.onInsert = (sub) => target.onInterest(sub);
     this.server.logger.info(`  Enabled JetStream for account "${account.name}"`);
     jsa.recover();
     this.serveApi(account);

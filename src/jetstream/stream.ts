@@ -14,6 +14,7 @@ import { StoreError, type StoreConfig, type StreamStore, type StoredMessage } fr
 import { subjectsCollide } from "./subjects.ts";
 import { subjectMatches } from "../server/subject.ts";
 import { transformSubject } from "./transform.ts";
+import type { Consumer } from "./consumer.ts";
 
 /** What a stream needs from its JetStream account. */
 export interface StreamHost {
@@ -25,6 +26,8 @@ export interface StreamHost {
   persist(stream: Stream): void;
   /** Logged warnings. */
   warn(text: string): void;
+  /** Publishes an advisory when someone listens on its subject. */
+  advisory(subject: string, body: Record<string, unknown>): void;
 }
 
 interface DedupEntry {
@@ -47,6 +50,8 @@ export class Stream {
   #lastMsgId = "";
   #ackPrefix: string;
   closed = false;
+  /** Consumers by name (created and removed by the consumer API). */
+  readonly consumers = new Map<string, Consumer>();
 
   constructor(host: StreamHost, config: StreamConfig, created: string, store: StreamStore, dir: string | null) {
     this.#host = host;
@@ -61,8 +66,72 @@ export class Stream {
     return this.config.name;
   }
 
+  get client(): InternalClient {
+    return this.#host.client;
+  }
+
+  warn(text: string): void {
+    this.#host.warn(text);
+  }
+
+  advisory(subject: string, body: Record<string, unknown>): void {
+    this.#host.advisory(subject, body);
+  }
+
+  // ---- Consumers -------------------------------------------------------------------------
+
+  addConsumer(c: Consumer): void {
+    this.consumers.set(c.name, c);
+    this.store.setConsumerCount(this.consumers.size);
+    c.start();
+  }
+
+  /** Removes a consumer (API delete, or inactivity) and its persisted state. */
+  deleteConsumer(c: Consumer, reason: "api" | "inactive" | "stream"): void {
+    if (this.consumers.get(c.name) !== c) return;
+    this.consumers.delete(c.name);
+    c.stop(true);
+    if (reason !== "stream") {
+      this.store.setConsumerCount(this.consumers.size);
+      try {
+        if (this.store.consumerNames().includes(c.name)) this.store.consumerStore(c.name).destroy();
+      } catch (e) {
+        this.warn(`JetStream: removing consumer state ${c.describe()}: ${(e as Error).message}`);
+      }
+      this.advisory(`$JS.EVENT.ADVISORY.CONSUMER.DELETED.${this.name}.${c.name}`, {
+        type: "io.nats.jetstream.advisory.v1.consumer_action",
+        stream: this.name,
+        consumer: c.name,
+        action: "delete",
+      });
+      if (this.config.retention !== "limits") this.#checkInterestAll();
+    }
+  }
+
+  /** Interest/workqueue retention: a consumer is done with `seq`; remove it when no consumer needs it. */
+  onConsumerAck(seq: number, subject: string): void {
+    if (this.config.retention === "limits") return;
+    for (const c of this.consumers.values()) if (c.needs(seq, subject)) return;
+    this.store.removeMsg(seq);
+  }
+
+  #checkInterestAll(): void {
+    const st = this.store.state();
+    for (let seq = st.firstSeq; seq <= st.lastSeq && seq > 0; ) {
+      const m = this.store.loadNextMsg("", seq);
+      if (m === null) break;
+      let needed = false;
+      for (const c of this.consumers.values()) if (c.needs(m.seq, m.subject)) { needed = true; break; }
+      if (!needed) this.store.removeMsg(m.seq);
+      seq = m.seq + 1;
+    }
+  }
+
   /** Subscribes to the stream's subjects (and direct get, when allowed). */
   start(): void {
+    this.store.onRemove((seq, subject) => {
+      for (const c of this.consumers.values()) c.onMessageRemoved(seq, subject);
+    });
     const client = this.#host.client;
     for (const subject of this.config.subjects) {
       this.#subs.push(client.subscribe(textToByteString(subject), (subj, reply, hdr, data) => this.#onMessage(subj, reply, hdr, data)));
@@ -79,6 +148,7 @@ export class Stream {
   stop(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const c of this.consumers.values()) c.stop(false);
     this.#unsubscribe();
     this.store.stop();
   }
@@ -86,6 +156,7 @@ export class Stream {
   /** Stops and removes all data. */
   destroy(): void {
     this.closed = true;
+    for (const c of [...this.consumers.values()]) this.deleteConsumer(c, "stream");
     this.#unsubscribe();
     this.store.destroy();
   }
@@ -203,6 +274,8 @@ export class Stream {
     if (rollup === "sub") this.store.purge({ subject, keep: 1 });
     else if (rollup === "all") this.store.compact(stored.seq);
     if (cfg.republish !== null) this.#republish(subject, hdr, data, stored.seq, stored.ts, prevLast);
+    if (rollup !== "") this.#afterPurge();
+    for (const c of this.consumers.values()) c.onStreamMessage(stored.seq, subject);
     return { seq: stored.seq, duplicate: false };
   }
 
@@ -280,13 +353,20 @@ export class Stream {
 
   /** STREAM.PURGE (already validated: seq and keep are not both set). Returns the count purged. */
   purge(opts: { subject?: string; seq?: number; keep?: number }): number {
-    if (opts.subject === undefined && opts.seq === undefined && opts.keep === undefined) return this.store.purge();
-    return this.store.purge(opts);
+    const n = opts.subject === undefined && opts.seq === undefined && opts.keep === undefined ? this.store.purge() : this.store.purge(opts);
+    this.#afterPurge();
+    return n;
+  }
+
+  #afterPurge(): void {
+    for (const c of this.consumers.values()) c.onStreamPurged();
   }
 
   /** STREAM.MSG.DELETE: removes (erase: and overwrites) one message; false when there is none. */
   deleteMessage(seq: number, erase: boolean): boolean {
-    return erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
+    const removed = erase ? this.store.eraseMsg(seq) : this.store.removeMsg(seq);
+    if (removed) this.#afterPurge();
+    return removed;
   }
 
   // ---- Info ------------------------------------------------------------------------------

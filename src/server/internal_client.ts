@@ -59,8 +59,12 @@ export class InternalClient implements Publisher {
    * complete NATS/1.0 header block or null. Delivered synchronously; the receivers' sockets
    * are written at the end of the current read batch, or by `flush()`.
    */
-  publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
+  publish(subject: string, reply: string, hdr: Uint8Array | null, data: Uint8Array, deliverAs = ""): void {
     if (this.closed) return;
+    const matchSubject = subject;
+    // JetStream deliveries are matched on the deliver subject (or a pull request's reply) but
+    // show the message's own subject in the MSG line, as the reference's pa.deliver does.
+    if (deliverAs !== "") subject = deliverAs;
     const hdrLen = hdr === null ? 0 : hdr.length;
     const size = hdrLen + data.length;
     // The "arguments" part of a PUB/HPUB line, laid out as the parser would leave it.
@@ -99,7 +103,7 @@ export class InternalClient implements Publisher {
     }
     this.server.inMsgs++;
     this.server.inBytes += size;
-    this.#publishing = subject;
+    this.#publishing = matchSubject;
     deliverMessage(this, pa, payload, 0);
   }
 

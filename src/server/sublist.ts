@@ -106,6 +106,8 @@ class Collector {
 export class Sublist {
   /** Bumped on every insert/remove. */
   generation = 0;
+  /** Called after every insert (JetStream watches for interest on push consumers' deliver subjects). */
+  onInsert: ((sub: Subscription) => void) | null = null;
   count = 0;
   matches = 0;
   cacheHits = 0;
@@ -155,6 +157,7 @@ export class Sublist {
     this.count++;
     this.inserts++;
     this.#invalidate(sub.subject);
+    if (this.onInsert !== null) this.onInsert(sub);
   }
 
   /** Removes a subscription; false if it was not there. */

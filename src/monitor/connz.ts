@@ -128,7 +128,7 @@ export function connz(server: Server, q: URLSearchParams): Record<string, unknow
   else if (stateText === "any" || stateText === "all") state = "any";
   else throw new QueryError(`Error decoding state for ${q.get("state")}`);
   if (sortName !== "" && !sorts.has(sortName)) throw new QueryError(`invalid sorting option: ${sortName}`);
-  if ((sortName === "stop" || sortName === "reason") && state === "open") {
+  if ((sortName === "stop" || sortName === "reason") && state !== "closed") {
     throw new QueryError(`sort by ${sortName} only valid on closed connections`);
   }
   if (offset < 0) offset = 0;

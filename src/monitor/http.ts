@@ -67,7 +67,8 @@ export class Monitor {
       ["/jsz", json((q) => jsz(server, q))],
       ["/healthz", (q) => {
         const h = healthz(server, q);
-        return this.#json(q, h.body, h.status);
+        // The reference writes this one compact.
+        return this.#json(q, h.body, h.status, false);
       }],
       ["/metrics", () => new Response(metrics(server, this.requestStats), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } })],
       // Ours: everything the status page shows, in one request.
@@ -147,8 +148,8 @@ export class Monitor {
   }
 
   /** JSON, or JSONP when `callback` is given (the reference's ResponseHandler). */
-  #json(q: URLSearchParams, body: unknown, status = 200): Response {
-    const text = JSON.stringify(body, null, 2);
+  #json(q: URLSearchParams, body: unknown, status = 200, indent = true): Response {
+    const text = indent ? JSON.stringify(body, null, 2) : JSON.stringify(body);
     const callback = q.get("callback") ?? "";
     if (callback !== "") return new Response(`${callback}(${text})`, { status, headers: { "content-type": "application/javascript" } });
     return new Response(text, { status, headers: { "content-type": "application/json" } });

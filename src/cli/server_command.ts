@@ -1,9 +1,9 @@
 // `nats-bun [server flags]`: parse the command line, then run, check, signal, or print.
 import { natsBunVersion, referenceVersion } from "../constants.ts";
 import type { ServerOptions } from "../config/options.ts";
-import { Server } from "../server/server.ts";
 import { Logger } from "../util/log.ts";
 import { parseServerArgs, sendSignal, usageText } from "./args.ts";
+import { loggerOptions, ServerRuntime } from "./lifecycle.ts";
 
 export async function runServerCommand(argv: string[]): Promise<void> {
   const action = parseServerArgs(argv);
@@ -38,34 +38,17 @@ export async function runServerCommand(argv: string[]): Promise<void> {
     console.error(`nats-bun: ${unsupported}`);
     process.exit(1);
   }
-  const logger = new Logger({
-    debug: opts.debug,
-    trace: opts.trace,
-    logtime: opts.logtime,
-    logtimeUtc: opts.logtimeUtc,
-    file: opts.logFile,
-    sizeLimitBytes: opts.logSizeLimitBytes,
-    maxFiles: opts.logMaxFiles,
-  });
+  const logger = new Logger(loggerOptions(opts));
   for (const w of action.warnings) logger.warn(w);
 
-  const server = new Server(opts, logger);
+  const runtime = new ServerRuntime(argv, opts, logger);
   try {
-    server.start();
+    runtime.start();
   } catch (e) {
     logger.fatal((e as Error).message);
     process.exit(1);
   }
-
-  const stop = (signal: string): void => {
-    logger.debug(`Trapped "${signal}" signal`);
-    server.shutdown();
-    logger.close();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => stop("interrupt"));
-  process.on("SIGTERM", () => stop("terminated"));
-  process.on("SIGUSR1", () => logger.reopen());
+  runtime.installSignalHandlers();
 }
 
 /**
@@ -73,7 +56,6 @@ export async function runServerCommand(argv: string[]): Promise<void> {
  * feature has not landed yet: refused at start with a message naming them, never ignored.
  */
 function notYetImplemented(opts: ServerOptions): string | null {
-  if (opts.httpPort !== 0 || opts.httpsPort !== 0) return "monitoring (-m, --http_port, http, https) is not yet supported by nats-bun";
   if (opts.syslog || opts.remoteSyslog !== "") return "syslog is not yet supported by nats-bun";
   return null;
 }

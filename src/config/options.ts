@@ -57,6 +57,12 @@ export interface ServerOptions {
   httpPort: number;
   httpsPort: number;
   httpBasePath: string;
+  /**
+   * Certificate and key of the `tls {}` block, which the HTTPS monitor (`https`,
+   * `https_port`) serves with. Filled in by the TLS configuration (security work).
+   */
+  tlsCertFile: string;
+  tlsKeyFile: string;
 
   // JetStream
   jetstream: boolean;
@@ -128,6 +134,8 @@ export function defaultOptions(): ServerOptions {
     httpPort: 0,
     httpsPort: 0,
     httpBasePath: "/",
+    tlsCertFile: "",
+    tlsKeyFile: "",
     jetstream: false,
     storeDir: "",
     jetstreamMaxMemoryBytes: -1,

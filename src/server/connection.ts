@@ -146,8 +146,13 @@ export class ClientConnection implements ParserSink {
     // Server totals are updated once per read, not per message.
     if (this.inMsgs !== msgsBefore) {
       const server = this.server;
-      server.inMsgs += this.inMsgs - msgsBefore;
-      server.inBytes += this.inBytes - bytesBefore;
+      const msgs = this.inMsgs - msgsBefore;
+      const bytes = this.inBytes - bytesBefore;
+      server.inMsgs += msgs;
+      server.inBytes += bytes;
+      const account = this.account;
+      account.inMsgs += msgs;
+      account.inBytes += bytes;
       this.lastActivityMs = Date.now();
     } else if (this.#subsTouched) this.lastActivityMs = Date.now();
   }
@@ -552,6 +557,7 @@ export class ClientConnection implements ParserSink {
     if (this.writeBlocked && now - this.writeBlockedSinceMs >= opts.writeDeadlineMs) {
       this.server.logger.info(`${this.description} - Slow Consumer Detected: WriteDeadline of ${formatDuration(opts.writeDeadlineMs)} exceeded with ${this.out.pending} total bytes.`);
       this.server.slowConsumers++;
+      this.account.slowConsumers++;
       this.close(ClosedReason.slowConsumerWriteDeadline);
       return;
     }

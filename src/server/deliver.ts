@@ -87,8 +87,12 @@ export function deliverMessage(pub: Publisher, pa: PubArgs, payload: Uint8Array,
     return;
   }
   const server = pub.server;
+  const bytes = delivered * pa.size;
   server.outMsgs += delivered;
-  server.outBytes += delivered * pa.size;
+  server.outBytes += bytes;
+  const account = pub.account;
+  account.outMsgs += delivered;
+  account.outBytes += bytes;
 }
 
 /** Queues the message on one subscription's connection; false if it was not delivered. */

@@ -12,13 +12,16 @@ import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/err
 import type { InfoJson } from "../protocol/wire_types.ts";
 import type { Logger } from "../util/log.ts";
 import { Account } from "./account.ts";
+import { ClosedClients } from "./closed_clients.ts";
 import { ClientConnection } from "./connection.ts";
+import type { JetStreamMonitor } from "./monitor_provider.ts";
 import type { Publisher } from "./deliver.ts";
 import { listenClients } from "./listener.ts";
 import { JetStream } from "../jetstream/jetstream.ts";
 
 export class Server {
-  readonly opts: ServerOptions;
+  /** Replaced as a whole by a configuration reload (see applyOptions). */
+  opts: ServerOptions;
   readonly logger: Logger;
   readonly id: string;
   readonly name: string;
@@ -36,14 +39,25 @@ export class Server {
   slowConsumers = 0;
   totalConnections = 0;
 
+  /** Recently closed connections (/connz?state=closed). */
+  readonly closedClients: ClosedClients;
+  /** Set by JetStream when it runs; monitoring reports "disabled" shapes while null. */
+  jetstreamMonitor: JetStreamMonitor | null = null;
+  /** When the configuration was last loaded (start or reload): /varz `config_load_time`. */
+  configLoadTime = new Date();
+  /** Lame-duck mode entered: no new connections, clients being closed gradually. */
+  lameDuck = false;
+  /** Extra URLs for the ports file (the monitor's), by the reference's key ("monitoring"). */
+  readonly portsFileExtras: Record<string, string[]> = {};
+
   /** A connection's outbound buffer is written straight away beyond this many bytes. */
   readonly outboundFlushThresholdBytes: number;
   /** Beyond this many pending bytes at a receiver, its producers are stalled (half of max_pending). */
   readonly stallThresholdBytes: number;
 
-  /** User/password configured (for the reference's auth error log line). */
-  readonly hasUsers: boolean;
-  readonly authRequired: boolean;
+  /** User/password configured (for the reference's auth error log line). Follows reloads. */
+  hasUsers: boolean;
+  authRequired: boolean;
 
   #listener: TCPSocketListener<ClientConnection> | null = null;
   #nextCid = 1;
@@ -61,6 +75,7 @@ export class Server {
     this.id = encodePublicKey(NKeyPrefix.server, crypto.getRandomValues(new Uint8Array(32)));
     this.name = opts.serverName !== "" ? opts.serverName : this.id;
     this.globalAccount = new Account(C.globalAccountName, !opts.noSublistCache);
+    this.closedClients = new ClosedClients(opts.maxClosedClients);
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
     this.hasUsers = opts.username !== "";
@@ -93,7 +108,12 @@ export class Server {
 
   // ---- Lifecycle ---------------------------------------------------------------------------
 
-  start(): void {
+  /**
+   * Logs the banner, runs `hooks.beforeListen` (the monitor starts there, as the reference
+   * starts it before the client listener), listens for clients and writes the ports file.
+   * Throws an Error with an actionable message when a port cannot be bound.
+   */
+  start(hooks: { beforeListen?: () => void } = {}): void {
     const opts = this.opts;
     const log = this.logger;
     log.info("Starting nats-bun");
@@ -102,7 +122,8 @@ export class Server {
     log.info(`  Name:     ${this.name}`);
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
-    if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
+    if (opts.pidFile !== "") this.writePidFile(opts.pidFile);
+    hooks.beforeListen?.();
 
     if (opts.jetstream) {
       const js = new JetStream(this, {
@@ -122,7 +143,7 @@ export class Server {
     try {
       this.#listener = listenClients(this, opts.host, bindPort);
     } catch (e) {
-      throw new Error(`Error listening on port: ${opts.host}:${opts.port}, "${(e as Error).message}"`);
+      throw new Error(`Error listening on port: ${opts.host}:${opts.port}, "${listenErrorText(e, opts.host, opts.port)}"`);
     }
     this.#port = this.#listener.port;
     this.#infoTemplate.port = this.#port;
@@ -143,6 +164,13 @@ export class Server {
     this.#shuttingDown = true;
     this.logger.info("Initiating Shutdown...");
     if (this.#housekeeping !== null) clearInterval(this.#housekeeping);
+    for (const hook of this.shutdownHooks) {
+      try {
+        hook();
+      } catch (e) {
+        this.logger.error(`Error during shutdown: ${(e as Error).message}`);
+      }
+    }
     this.#listener?.stop(false);
     for (const conn of [...this.connections.values()]) conn.close(ClosedReason.serverShutdown);
     this.flushDirty();
@@ -165,6 +193,84 @@ export class Server {
     this.logger.info("Server Exiting..");
   }
 
+  /** Run by shutdown() before clients are closed (the monitor stops there). */
+  readonly shutdownHooks: (() => void)[] = [];
+
+  writePidFile(file: string): void {
+    try {
+      writeFileSync(file, String(process.pid), { mode: 0o660 });
+    } catch (e) {
+      throw new Error(`Could not write pidfile: ${(e as Error).message}`);
+    }
+  }
+
+  /** Stops accepting client connections (lame-duck mode); existing ones stay. */
+  stopAccepting(): void {
+    this.#listener?.stop(false);
+  }
+
+  /**
+   * Sends an asynchronous INFO to every client that understands it (CONNECT protocol >= 1),
+   * with `extra` fields merged in: `{ ldm: true }` on entering lame-duck mode.
+   */
+  sendAsyncInfo(extra: Partial<InfoJson>): void {
+    const encoder = new ClientInfoEncoder({ ...this.#infoTemplate, ...extra });
+    for (const conn of this.connections.values()) {
+      if (conn.closed || !conn.connectReceived || conn.opts.protocol < 1) continue;
+      conn.sendProto(encoder.forClient(conn.cid, conn.host).slice(), "INFO");
+    }
+    this.flushDirty();
+  }
+
+  /** Accounts known to the server (for monitoring); the global one until accounts exist. */
+  accountList(): Account[] {
+    return [this.globalAccount];
+  }
+
+  /**
+   * Takes reloaded options (config/reload.ts has checked that nothing unreloadable changed):
+   * limits and INFO for new connections, the closed-connections bound, auth settings.
+   * Existing connections keep the limits they were accepted with, as in the reference.
+   */
+  applyOptions(opts: ServerOptions): void {
+    this.opts = opts;
+    this.hasUsers = opts.username !== "";
+    this.authRequired = opts.username !== "" || opts.authToken !== "";
+    this.closedClients.max = opts.maxClosedClients;
+    this.#infoTemplate.auth_required = this.authRequired;
+    this.#infoTemplate.max_payload = opts.maxPayloadBytes;
+    this.#info = new ClientInfoEncoder(this.#infoTemplate);
+    this.configLoadTime = new Date();
+    for (const conn of this.connections.values()) {
+      conn.trace = this.logger.traceEnabled;
+      conn.parser.checkPubLines = conn.opts.pedantic || conn.trace;
+    }
+  }
+
+  /**
+   * Re-checks every authenticated client against the current authorization (after a
+   * reload) and closes, with `Authorization Violation`, those no longer allowed. Resolves
+   * with the number closed.
+   */
+  async recheckClients(): Promise<number> {
+    let closed = 0;
+    const pending: Promise<void>[] = [];
+    for (const conn of [...this.connections.values()]) {
+      if (conn.closed || !conn.connectReceived || conn.awaitingAuth) continue;
+      const verdict = this.authenticate(conn);
+      const decide = (ok: boolean): void => {
+        if (ok || conn.closed) return;
+        closed++;
+        conn.authViolation();
+      };
+      if (typeof verdict === "boolean") decide(verdict);
+      else pending.push(verdict.then(decide, () => decide(false)));
+    }
+    await Promise.all(pending);
+    this.flushDirty();
+    return closed;
+  }
+
   // ---- Connections -------------------------------------------------------------------------
 
   /** A client id for an in-process client (internal_client.ts). */
@@ -182,6 +288,7 @@ export class Server {
     socket.data = conn;
     socket.setNoDelay(true);
     this.totalConnections++;
+    this.globalAccount.totalConnections++;
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection created`);
     // The INFO goes straight to the socket: a connection that then stays idle never needs an
     // outbound buffer (memory per idle connection is a budget we measure).
@@ -205,7 +312,10 @@ export class Server {
 
 
   removeConnection(conn: ClientConnection, reason: ClosedReasonText): void {
-    if (this.connections.delete(conn.cid)) conn.account.connections--;
+    if (this.connections.delete(conn.cid)) {
+      conn.account.connections--;
+      this.closedClients.record(conn, reason, this.hasUsers ? conn.opts.user : "", Date.now());
+    }
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
   }
 
@@ -261,6 +371,7 @@ export class Server {
 
   slowConsumer(conn: ClientConnection): void {
     this.slowConsumers++;
+    conn.account.slowConsumers++;
     this.logger.info(`${conn.description} - Slow Consumer Detected: MaxPending of ${this.opts.maxPendingBytes} Exceeded`);
     conn.close(ClosedReason.slowConsumerPendingBytes);
   }
@@ -284,7 +395,7 @@ export class Server {
     const dir = this.opts.portsFileDir;
     if (dir === "") return;
     const file = join(dir, `${basename(process.execPath)}_${process.pid}.ports`);
-    const ports = { nats: formatUrls("nats", this.opts.host, this.#port) };
+    const ports = { nats: formatUrls("nats", this.opts.host, this.#port), ...this.portsFileExtras };
     try {
       writeFileSync(file, JSON.stringify(ports), { mode: 0o666 });
       this.#portsFile = file;
@@ -305,12 +416,23 @@ export function stallDurationMs(pending: number, maxPending: number): number {
   return C.stallMinMs * (1 + Math.floor((pending - half) / (half / 10)));
 }
 
-function hostPort(host: string, port: number): string {
+/** Why a listen failed, in words an operator can act on (Bun's errors name only the code). */
+export function listenErrorText(e: unknown, host: string, port: number): string {
+  const err = e as NodeJS.ErrnoException;
+  const code = err?.code ?? "";
+  const where = `listen tcp ${hostPort(host, port)}`;
+  if (code === "EADDRINUSE" || /in use/i.test(err?.message ?? "")) return `${where}: bind: address already in use`;
+  if (code === "EACCES") return `${where}: bind: permission denied`;
+  if (code === "EADDRNOTAVAIL") return `${where}: bind: cannot assign requested address`;
+  return `${where}: ${err?.message ?? String(e)}`;
+}
+
+export function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** URLs for a listener; a wildcard host lists every local IPv4 address (reference formatURL). */
-function formatUrls(scheme: string, host: string, port: number): string[] {
+export function formatUrls(scheme: string, host: string, port: number): string[] {
   if (host !== "0.0.0.0" && host !== "::" && host !== "") return [`${scheme}://${hostPort(host, port)}`];
   const urls: string[] = [];
   for (const list of Object.values(networkInterfaces())) {

@@ -247,6 +247,23 @@ export class Sublist {
     for (const key of cache.keys()) if (subjectMatches(key, subject)) cache.delete(key);
   }
 
+  /**
+   * Fan-out of the cached results (monitoring: /subsz `max_fanout`, `avg_fanout`): each
+   * entry counts its plain subscriptions plus one per queue group.
+   */
+  cacheFanout(): { entries: number; total: number; max: number } {
+    let total = 0;
+    let max = 0;
+    const cache = this.#cache;
+    if (cache === null) return { entries: 0, total: 0, max: 0 };
+    for (const r of cache.values()) {
+      const n = r.psubs.length + r.qsubs.length;
+      total += n;
+      if (n > max) max = n;
+    }
+    return { entries: cache.size, total, max };
+  }
+
   /** All subscriptions (for monitoring and tests). */
   all(): Subscription[] {
     const out: Subscription[] = [];

@@ -51,6 +51,21 @@ export class Logger {
     this.#open();
   }
 
+  /**
+   * Takes new options (configuration reload): debug/trace switch at once, timestamps from the
+   * next line, a changed file is opened (and the old one closed).
+   */
+  configure(opts: LoggerOptions): void {
+    const fileChanged = opts.file !== this.#opts.file;
+    this.#opts = opts;
+    this.debugEnabled = opts.debug;
+    this.traceEnabled = opts.trace;
+    if (fileChanged) {
+      this.#closeFile();
+      this.#open();
+    }
+  }
+
   /** Reopens the log file (SIGUSR1 / logrotate). */
   reopen(): void {
     this.#closeFile();

@@ -35,6 +35,10 @@ export interface StartOptions {
 export interface RunningServer {
   port: number;
   url: string;
+  /** The monitoring URL (`http://127.0.0.1:P`) from the ports file, when monitoring is on. */
+  monitorUrl: string | null;
+  /** The config file written for `config` (rewrite it and send SIGHUP to reload). */
+  configFile: string | null;
   proc: Subprocess;
   dir: string;
   /** Everything the server logged so far (stderr). */
@@ -65,6 +69,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
   let port = 0;
+  let monitorUrl: string | null = null;
+  const wantsMonitor = (opts.args ?? []).some((a) => /^--?(m|http_port|ms|https_port)(=|$)/.test(a)) || /^\s*(http|https|http_port|monitor_port|https_port)\s*[:=\s]/m.test(opts.config ?? "");
   while (port === 0) {
     if (proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode} before listening:\n${log}`);
     if (Date.now() > deadline) {
@@ -74,7 +80,9 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     const file = readdirSync(dir).find((f) => f.endsWith(".ports"));
     if (file !== undefined) {
       try {
-        const ports = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nats: string[] };
+        const ports = JSON.parse(readFileSync(join(dir, file), "utf8")) as { nats: string[]; monitoring?: string[] };
+        if (wantsMonitor && ports.monitoring === undefined) throw new Error("monitoring not in the ports file yet");
+        if (ports.monitoring !== undefined) monitorUrl = ports.monitoring[0].replace("0.0.0.0", "127.0.0.1");
         port = Number(new URL(ports.nats[0]).port);
       } catch {
         // Partially written: try again.
@@ -86,6 +94,8 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   return {
     port,
     url: `nats://127.0.0.1:${port}`,
+    monitorUrl,
+    configFile: opts.config !== undefined ? join(dir, "server.conf") : null,
     proc,
     dir,
     logs: () => log,

@@ -18,6 +18,7 @@ import type { JetStreamMonitor } from "./monitor_provider.ts";
 import type { Publisher } from "./deliver.ts";
 import { listenClients } from "./listener.ts";
 import { JetStream } from "../jetstream/jetstream.ts";
+import { JetStreamMonitorImpl } from "../jetstream/monitor.ts";
 
 export class Server {
   /** Replaced as a whole by a configuration reload (see applyOptions). */
@@ -136,6 +137,7 @@ export class Server {
       });
       js.start();
       this.jetstream = js;
+      this.jetstreamMonitor = new JetStreamMonitorImpl(js);
       js.enableAccount(this.globalAccount);
     }
 

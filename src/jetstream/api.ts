@@ -267,8 +267,10 @@ function streamUpdate(req: ApiRequest): Record<string, unknown> {
   for (const other of jsa.streams.values()) if (other !== stream && other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
   checkLimits(req, cfg, stream);
   try {
+    const sourcesChanged = JSON.stringify(encodeStreamConfig(stream.config).sources ?? null) !== JSON.stringify(encodeStreamConfig(cfg).sources ?? null);
     stream.update(cfg);
     jsa.persist(stream);
+    if (sourcesChanged) stream.startSources(jsa);
   } catch (e) {
     fail(JsErr.streamUpdate((e as Error).message));
   }

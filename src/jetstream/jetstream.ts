@@ -19,6 +19,7 @@ import { goJson, nowNs, nsToRfc3339 } from "./json.ts";
 import { Stream, storeConfigFor, type StreamHost } from "./stream.ts";
 import { applyStreamDefaults, decodeStreamConfig, type StreamConfig } from "./stream_config.ts";
 import { Consumer } from "./consumer.ts";
+import type { SourceHost } from "./source.ts";
 import { decodeConsumerConfig } from "./consumer_config.ts";
 import type { Subscription } from "../server/sublist.ts";
 import { createMemoryStore, openFileStore, readStreamMeta, writeStreamMeta, type FileStoreOptions, type StreamStore } from "./store/store.ts";
@@ -59,7 +60,7 @@ export interface JsConfig {
 const apiPrefix = "$JS.API.";
 
 /** One JetStream-enabled account. */
-export class JsAccount implements StreamHost {
+export class JsAccount implements StreamHost, SourceHost {
   readonly streams = new Map<string, Stream>();
   limits: JsLimits;
   apiTotal = 0;
@@ -134,7 +135,18 @@ export class JsAccount implements StreamHost {
     }
     this.streams.set(config.name, stream);
     stream.start();
+    stream.startSources(this);
+    this.#attachWaitingReaders(stream);
     return stream;
+  }
+
+  lookup(name: string): Stream | undefined {
+    return this.streams.get(name);
+  }
+
+  /** Mirrors/sources waiting for an origin of this name attach now. */
+  #attachWaitingReaders(origin: Stream): void {
+    for (const s of this.streams.values()) for (const r of s.readers) if (r.origin === null && r.name === origin.name) r.attach(origin);
   }
 
   deleteStream(stream: Stream): void {
@@ -198,6 +210,11 @@ export class JsAccount implements StreamHost {
       if (s.consumers.size === 0) continue;
       for (const c of s.consumers.values()) if (!c.isPull) c.onInterest(sub);
     }
+  }
+
+  /** After recovery: start mirrors/sources (every origin is known by now). */
+  startAllSources(): void {
+    for (const s of this.streams.values()) if (s.config.mirror !== null || s.config.sources !== null) s.startSources(this);
   }
 
   stop(): void {
@@ -304,6 +321,7 @@ export class JetStream {
     account.sublist.onInsert = (sub) => target.onInterest(sub);
     this.server.logger.info(`  Enabled JetStream for account "${account.name}"`);
     jsa.recover();
+    jsa.startAllSources();
     this.serveApi(account);
     return jsa;
   }

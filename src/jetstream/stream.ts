@@ -15,6 +15,7 @@ import { subjectsCollide } from "./subjects.ts";
 import { subjectMatches } from "../server/subject.ts";
 import { transformSubject } from "./transform.ts";
 import type { Consumer } from "./consumer.ts";
+import { recoverSourceCursors, SourceReader, type SourceHost } from "./source.ts";
 
 /** What a stream needs from its JetStream account. */
 export interface StreamHost {
@@ -52,6 +53,10 @@ export class Stream {
   closed = false;
   /** Consumers by name (created and removed by the consumer API). */
   readonly consumers = new Map<string, Consumer>();
+  /** Readers (mirrors/sources of other streams) following this stream. */
+  readonly sourceReaders = new Set<SourceReader>();
+  /** This stream's own mirror or sources. */
+  readers: SourceReader[] = [];
 
   constructor(host: StreamHost, config: StreamConfig, created: string, store: StreamStore, dir: string | null) {
     this.#host = host;
@@ -148,6 +153,8 @@ export class Stream {
   stop(): void {
     if (this.closed) return;
     this.closed = true;
+    for (const r of this.readers) r.stop();
+    for (const r of [...this.sourceReaders]) r.detach();
     for (const c of this.consumers.values()) c.stop(false);
     this.#unsubscribe();
     this.store.stop();
@@ -156,6 +163,8 @@ export class Stream {
   /** Stops and removes all data. */
   destroy(): void {
     this.closed = true;
+    for (const r of this.readers) r.stop();
+    for (const r of [...this.sourceReaders]) r.detach();
     for (const c of [...this.consumers.values()]) this.deleteConsumer(c, "stream");
     this.#unsubscribe();
     this.store.destroy();
@@ -200,14 +209,15 @@ export class Stream {
   }
 
   /** Stores one published message (subject is a byte string). */
-  processMessage(subject: string, hdr: Uint8Array | null, data: Uint8Array): { seq: number; duplicate: boolean } | { error: ApiError } {
+  processMessage(subject: string, hdr: Uint8Array | null, data: Uint8Array, sourced = false): { seq: number; duplicate: boolean } | { error: ApiError } {
     const cfg = this.config;
     if (this.closed) return { error: JsErr.streamNotFound() };
     if (cfg.sealed) return { error: JsErr.streamSealed() };
     let msgId = "";
     let rollup = "";
     let ttlMs = 0;
-    if (hdr !== null && hdr.length > 0) {
+    if (sourced && hdr !== null) msgId = getHeader(hdr, "Nats-Msg-Id") ?? "";
+    if (!sourced && hdr !== null && hdr.length > 0) {
       const expectedStream = getHeader(hdr, "Nats-Expected-Stream");
       if (expectedStream !== null && expectedStream !== "" && expectedStream !== this.name) return { error: JsErr.streamNotMatch() };
       msgId = getHeader(hdr, "Nats-Msg-Id") ?? "";
@@ -276,6 +286,7 @@ export class Stream {
     if (cfg.republish !== null) this.#republish(subject, hdr, data, stored.seq, stored.ts, prevLast);
     if (rollup !== "") this.#afterPurge();
     for (const c of this.consumers.values()) c.onStreamMessage(stored.seq, subject);
+    if (this.sourceReaders.size > 0) for (const r of this.sourceReaders) r.pump();
     return { seq: stored.seq, duplicate: false };
   }
 
@@ -369,6 +380,49 @@ export class Stream {
     return removed;
   }
 
+  // ---- Mirrors and sources ---------------------------------------------------------------
+
+  /** Starts this stream's mirror/sources readers (cursors recovered from the stored messages). */
+  startSources(host: SourceHost): void {
+    for (const r of this.readers) r.stop();
+    this.readers = [];
+    const cfg = this.config;
+    if (cfg.mirror !== null) {
+      const r = new SourceReader(this, cfg.mirror, true, host);
+      this.readers.push(r);
+      const st = this.store.state();
+      r.start(st.lastSeq > 0 ? st.lastSeq : null);
+    } else if (cfg.sources !== null) {
+      const cursors = recoverSourceCursors(this, cfg.sources.map((x) => x.name));
+      for (const spec of cfg.sources) {
+        const r = new SourceReader(this, spec, false, host);
+        this.readers.push(r);
+        r.start(cursors.get(spec.name) ?? null);
+      }
+    }
+  }
+
+  /** A mirror's copy of origin message `seq` (same sequence and timestamp; gaps skipped). Null or an error text. */
+  storeMirrored(subject: string, hdr: Uint8Array | null, data: Uint8Array, seq: number, ts: bigint): string | null {
+    if (this.closed) return "stream closed";
+    let st = this.store.state();
+    if (seq <= st.lastSeq) return null; // already have it
+    if (st.messages === 0 && seq > st.lastSeq + 1) this.store.compact(seq);
+    st = this.store.state();
+    while (st.lastSeq < seq - 1) {
+      this.store.skipMsg();
+      st = this.store.state();
+    }
+    try {
+      const stored = this.store.storeMsg(subject, hdr, data, undefined, ts);
+      for (const c of this.consumers.values()) c.onStreamMessage(stored.seq, subject);
+      if (this.sourceReaders.size > 0) for (const r of this.sourceReaders) r.pump();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    return null;
+  }
+
   // ---- Info ------------------------------------------------------------------------------
 
   /** The state object of StreamInfo (optionally with per-subject counts and deleted sequences). */
@@ -408,6 +462,8 @@ export class Stream {
       state: this.stateJson(opts),
     };
     if (this.#host.domain !== "") o.domain = this.#host.domain;
+    if (this.config.mirror !== null && this.readers.length > 0) o.mirror = this.readers[0].infoJson();
+    else if (this.config.sources !== null) o.sources = this.readers.map((r) => r.infoJson());
     return o;
   }
 

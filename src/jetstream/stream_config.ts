@@ -18,6 +18,18 @@ export interface Republish {
   dest: string;
   headers_only: boolean;
 }
+/** A mirror or source (StreamSource): the origin stream and which of its messages. */
+export interface StreamSource {
+  name: string;
+  opt_start_seq: number;
+  opt_start_time: string | null;
+  filter_subject: string;
+  /** 2.9 single transform destination for filter_subject. */
+  subject_transform_dest: string;
+  subject_transforms: SubjectTransform[] | null;
+  external: { api: string; deliver: string } | null;
+}
+
 export interface Placement {
   cluster: string;
   tags: string[];
@@ -46,8 +58,8 @@ export interface StreamConfig {
   template_owner: string;
   duplicate_window: number;
   placement: Placement | null;
-  mirror: unknown | null;
-  sources: unknown[] | null;
+  mirror: StreamSource | null;
+  sources: StreamSource[] | null;
   compression: "none" | "s2";
   first_seq: number;
   subject_transform: SubjectTransform | null;
@@ -158,7 +170,14 @@ export function decodeStreamConfig(o: Record<string, unknown>): StreamConfig {
   if (metadata !== null) for (const v of Object.values(metadata)) if (typeof v !== "string") invalidJson();
   const sources = o.sources;
   if (sources !== undefined && sources !== null && !Array.isArray(sources)) invalidJson();
-  const mirror = readObject(o, "mirror");
+  const mirrorObj = readObject(o, "mirror");
+  const mirror = mirrorObj === null ? null : decodeSource(mirrorObj);
+  const sourceList = Array.isArray(sources)
+    ? sources.map((x) => {
+        if (x === null || typeof x !== "object" || Array.isArray(x)) invalidJson();
+        return decodeSource(x as Record<string, unknown>);
+      })
+    : [];
   return {
     name: readString(o, "name"),
     description: readString(o, "description"),
@@ -178,7 +197,7 @@ export function decodeStreamConfig(o: Record<string, unknown>): StreamConfig {
     duplicate_window: readInt(o, "duplicate_window"),
     placement: placement === null ? null : { cluster: readString(placement, "cluster"), tags: readStringArray(placement, "tags") ?? [] },
     mirror,
-    sources: Array.isArray(sources) && sources.length > 0 ? sources : null,
+    sources: sourceList.length > 0 ? sourceList : null,
     compression: readEnum(o, "compression", ["none", "s2"], "none"),
     first_seq: readUint(o, "first_seq"),
     subject_transform: transform === null ? null : { src: readString(transform, "src"), dest: readString(transform, "dest") },
@@ -195,6 +214,43 @@ export function decodeStreamConfig(o: Record<string, unknown>): StreamConfig {
     subject_delete_marker_ttl: readInt(o, "subject_delete_marker_ttl"),
     metadata: metadata as Record<string, string> | null,
   };
+}
+
+function decodeSource(o: Record<string, unknown>): StreamSource {
+  const ext = readObject(o, "external");
+  const transforms = o.subject_transforms;
+  if (transforms !== undefined && transforms !== null && !Array.isArray(transforms)) invalidJson();
+  const startTime = readString(o, "opt_start_time");
+  return {
+    name: readString(o, "name"),
+    opt_start_seq: readUint(o, "opt_start_seq"),
+    opt_start_time: startTime === "" ? null : startTime,
+    filter_subject: readString(o, "filter_subject"),
+    subject_transform_dest: readString(o, "subject_transform_dest"),
+    subject_transforms: Array.isArray(transforms)
+      ? transforms.map((t) => {
+          if (t === null || typeof t !== "object") invalidJson();
+          const r = t as Record<string, unknown>;
+          return { src: readString(r, "src"), dest: readString(r, "dest") };
+        })
+      : null,
+    external: ext === null ? null : { api: readString(ext, "api"), deliver: readString(ext, "deliver") },
+  };
+}
+
+export function encodeSource(s: StreamSource): Record<string, unknown> {
+  const o: Record<string, unknown> = { name: s.name };
+  if (s.opt_start_seq !== 0) o.opt_start_seq = s.opt_start_seq;
+  if (s.opt_start_time !== null) o.opt_start_time = s.opt_start_time;
+  if (s.filter_subject !== "") o.filter_subject = s.filter_subject;
+  if (s.subject_transform_dest !== "") o.subject_transform_dest = s.subject_transform_dest;
+  if (s.subject_transforms !== null) o.subject_transforms = s.subject_transforms;
+  if (s.external !== null) {
+    const e: Record<string, unknown> = { api: s.external.api };
+    if (s.external.deliver !== "") e.deliver = s.external.deliver;
+    o.external = e;
+  }
+  return o;
 }
 
 /** The reference's setStreamConfigDefaults. */
@@ -245,7 +301,28 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
     if (!cfg.allow_msg_ttl) return invalid("subject marker delete cannot be set if message TTLs are disabled");
     if (!cfg.allow_rollup_hdrs) return invalid("subject marker delete cannot be set if roll-ups are disabled");
   }
-  if (cfg.mirror !== null || cfg.sources !== null) return invalid("stream mirrors and sources are not yet supported by nats-bun");
+  const sourceErr = (code: number, text: string): ApiError => ({ code: 400, err_code: code, description: text });
+  if (cfg.mirror !== null) {
+    const m = cfg.mirror;
+    if (cfg.subjects.length > 0) return sourceErr(10034, "stream mirrors can not contain subjects");
+    if (cfg.sources !== null) return sourceErr(10031, "stream mirrors can not also contain other sources");
+    if (cfg.first_seq > 0) return sourceErr(10143, "stream mirrors can not have first sequence configured");
+    if (!isValidStreamName(m.name)) return sourceErr(10142, "mirrored stream name is invalid");
+    if (m.opt_start_seq > 0 && m.opt_start_time !== null) return sourceErr(10032, "stream mirrors can not have both start seq and start time configured");
+    if (m.name === cfg.name) return invalid("stream mirror can not be the same stream");
+    if (m.external !== null) return invalid("stream mirrors and sources from external accounts or domains are not yet supported by nats-bun");
+  }
+  if (cfg.sources !== null) {
+    const seen = new Set<string>();
+    for (const src of cfg.sources) {
+      if (!isValidStreamName(src.name)) return sourceErr(10141, "sourced stream name is invalid");
+      if (src.name === cfg.name) return invalid("stream can not source itself");
+      const key = `${src.name} ${src.filter_subject} ${src.subject_transform_dest} ${JSON.stringify(src.subject_transforms)}`;
+      if (seen.has(key)) return sourceErr(10140, "duplicate source configuration detected");
+      seen.add(key);
+      if (src.external !== null) return invalid("stream mirrors and sources from external accounts or domains are not yet supported by nats-bun");
+    }
+  }
   if (cfg.compression === "s2" && cfg.storage === "memory") {
     // The reference accepts it and ignores compression for memory streams.
   }
@@ -290,6 +367,7 @@ export function checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiErro
   if (old.deny_purge && !cfg.deny_purge) return invalid("stream configuration update can not cancel deny purge");
   if (cfg.template_owner !== old.template_owner) return invalid("stream configuration update can not change template ownership");
   if (cfg.num_replicas !== old.num_replicas) return JsErr.streamReplicasNotUpdatable();
+  if (JSON.stringify(old.mirror === null ? null : encodeSource(old.mirror)) !== JSON.stringify(cfg.mirror === null ? null : encodeSource(cfg.mirror))) return JsErr.streamMirrorNotUpdatable();
   return null;
 }
 
@@ -326,8 +404,8 @@ export function encodeStreamConfig(c: StreamConfig): Record<string, unknown> {
     if (c.placement.tags.length > 0) p.tags = c.placement.tags;
     o.placement = p;
   }
-  if (c.mirror !== null) o.mirror = c.mirror;
-  if (c.sources !== null) o.sources = c.sources;
+  if (c.mirror !== null) o.mirror = encodeSource(c.mirror);
+  if (c.sources !== null) o.sources = c.sources.map(encodeSource);
   if (c.compression !== "none") o.compression = c.compression;
   if (c.first_seq !== 0) o.first_seq = c.first_seq;
   if (c.subject_transform !== null) o.subject_transform = c.subject_transform;

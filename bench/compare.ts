@@ -31,11 +31,13 @@ interface CompareOptions {
   outDir: string;
   /** Print the table of a saved result file and exit (no servers started). */
   show: string | null;
+  /** Which scenarios: core (default), js (JetStream, servers started with -js), or all. */
+  set: "core" | "js" | "all";
 }
 
 function parseOptions(argv: string[]): CompareOptions {
   const options: CompareOptions = {
-    rounds: 0, quick: false, oursCmd: [oursDefault], refCmd: ["nats-server"], pin: true, outDir: join(projectRoot, "bench/results"), show: null,
+    rounds: 0, quick: false, oursCmd: [oursDefault], refCmd: ["nats-server"], pin: true, outDir: join(projectRoot, "bench/results"), show: null, set: "core",
   };
   for (let index = 0; index < argv.length; index += 1) {
     const flag = argv[index];
@@ -52,8 +54,13 @@ function parseOptions(argv: string[]): CompareOptions {
     else if (flag === "--no-pin") options.pin = false;
     else if (flag === "--out") options.outDir = resolve(value());
     else if (flag === "--show") options.show = resolve(value());
+    else if (flag === "--set") {
+      const set = value();
+      if (set !== "core" && set !== "js" && set !== "all") throw new Error("--set is core, js or all");
+      options.set = set;
+    }
     else if (flag === "--help" || flag === "-h") {
-      console.log("usage: bun bench/compare.ts [--rounds N (default 5, --quick 2)] [--quick] [--ours-cmd CMD] [--ref-cmd CMD] [--no-pin] [--out DIR] | --show RESULT.json");
+      console.log("usage: bun bench/compare.ts [--rounds N (default 5, --quick 2)] [--quick] [--ours-cmd CMD] [--ref-cmd CMD] [--no-pin] [--out DIR] [--set core|js|all] | --show RESULT.json");
       process.exit(0);
     } else throw new Error(`unknown flag ${flag}`);
   }
@@ -290,15 +297,36 @@ const loadScenarios: LoadScenario[] = [
   },
 ];
 
+// JetStream: the server runs with -js and a fresh store directory. Each publish scenario
+// creates (or purges) its own stream; the readers read the stream the async file publish filled.
+const jsScenarios: LoadScenario[] = [
+  throughput("jsPubSyncFile", "js pub sync, file, 128 B", (s) => ["js", "pub", "sync", "bjs.sync", "--stream", "BSYNC", "--storage", "file", "--size", "128", "--purge", "--msgs", msgsFor(30_000, s)], "publisher"),
+  throughput("jsPubAsyncFile", "js pub async (window 256), file, 128 B", (s) => ["js", "pub", "async", "bjs.async", "--stream", "BASYNC", "--storage", "file", "--size", "128", "--batch", "256", "--purge", "--msgs", msgsFor(300_000, s)], "publisher"),
+  throughput("jsPubAsyncMem", "js pub async (window 256), memory, 128 B", (s) => ["js", "pub", "async", "bjs.mem", "--stream", "BMEM", "--storage", "memory", "--size", "128", "--batch", "256", "--purge", "--msgs", msgsFor(300_000, s)], "publisher"),
+  throughput("jsFetch", "js pull consume (fetch batch 500, explicit ack)", (s) => ["js", "fetch", "--stream", "BASYNC", "--consumer", "bfetch", "--batch", "500", "--acks", "explicit", "--msgs", msgsFor(300_000, s)], "subscriber"),
+  throughput("jsConsume", "js consume (durable, explicit ack)", (s) => ["js", "consume", "--stream", "BASYNC", "--consumer", "bconsume", "--batch", "500", "--acks", "explicit", "--msgs", msgsFor(300_000, s)], "subscriber"),
+  throughput("jsOrdered", "js ordered consumer", (s) => ["js", "ordered", "--stream", "BASYNC", "--msgs", msgsFor(300_000, s)], "subscriber"),
+  throughput("kvPut", "kv put (128 B)", (s) => ["kv", "put", "--bucket", "BKV", "--size", "128", "--msgs", msgsFor(30_000, s)], "publisher"),
+  throughput("kvGet", "kv get", (s) => ["kv", "get", "--bucket", "BKV", "--msgs", msgsFor(30_000, s)], "subscriber"),
+];
+
 const serverMetrics: Metric[] = [
   { id: "startup", label: "startup to first PONG", unit: "ms", higherIsBetter: false },
   { id: "idleRss", label: "idle RSS", unit: "MiB", higherIsBetter: false },
   { id: "connMem", label: "memory per idle connection", unit: "KiB", higherIsBetter: false },
 ];
 
+const recoveryMetric: Metric = { id: "jsRecover", label: "restart with a 1M-message file stream, to first PONG", unit: "ms", higherIsBetter: false };
+
 const floorMetric: Metric = { id: "floorStartup", label: "startup: Bun floor (empty compiled program)", unit: "ms", higherIsBetter: false };
 
 // ───────────────────────────── one server, one round ─────────────────────────────
+
+function scenariosFor(options: CompareOptions): LoadScenario[] {
+  if (options.set === "core") return loadScenarios;
+  if (options.set === "js") return jsScenarios;
+  return [...loadScenarios, ...jsScenarios];
+}
 
 type Values = Record<string, number | null>;
 
@@ -306,7 +334,9 @@ async function measureServer(command: string[], label: string, options: CompareO
   const values: Values = {};
   const errors: string[] = [];
   const scale = options.quick ? 0.1 : 1;
-  const server = await startServer(command, logDir, label);
+  const storeDir = mkdtempSync(join(logDir, `${label}-store-`));
+  const withJs = options.set !== "core" ? [...command, "-js", "-sd", storeDir] : command;
+  const server = await startServer(withJs, logDir, label);
   try {
     values.startup = server.startupMs;
     values.idleRss = rssBytes(server.child.pid) / 1048576;
@@ -320,7 +350,7 @@ async function measureServer(command: string[], label: string, options: CompareO
       values.connMem = null;
       errors.push(`connMem: ${(error as Error).message}`);
     }
-    for (const scenario of loadScenarios) {
+    for (const scenario of scenariosFor(options)) {
       try {
         const results = await scenario.run(server.url, scale);
         scenario.metrics.forEach((metric, index) => {
@@ -334,7 +364,30 @@ async function measureServer(command: string[], label: string, options: CompareO
   } finally {
     await server.stop();
   }
+  if (options.set !== "core") {
+    // Recovery: fill a file stream, stop, and time the restart to the first PONG.
+    try {
+      values.jsRecover = await measureRecovery(withJs, logDir, label, options.quick ? 100_000 : 1_000_000);
+    } catch (error) {
+      values.jsRecover = null;
+      errors.push(`recovery: ${(error as Error).message}`);
+    }
+  }
+  rmSync(storeDir, { recursive: true, force: true });
   return { values, errors };
+}
+
+async function measureRecovery(command: string[], logDir: string, label: string, msgs: number): Promise<number> {
+  const first = await startServer(command, logDir, `${label}-fill`);
+  try {
+    await runLoad(first.url, ["js", "pub", "async", "bjs.rec", "--stream", "BREC", "--storage", "file", "--size", "128", "--batch", "512", "--purge", "--msgs", String(msgs)], 600_000);
+  } finally {
+    await first.stop();
+  }
+  const again = await startServer(command, logDir, `${label}-recover`);
+  const ms = again.startupMs;
+  await again.stop();
+  return ms;
 }
 
 /** Compiles a do-nothing Bun program that speaks just enough NATS for the startup probe. */
@@ -510,7 +563,7 @@ async function main(): Promise<number> {
       }
     }
 
-    const metrics = [...serverMetrics, ...loadScenarios.flatMap((scenario) => scenario.metrics)];
+    const metrics = [...serverMetrics, ...scenariosFor(options).flatMap((scenario) => scenario.metrics), ...(options.set !== "core" ? [recoveryMetric] : [])];
     const rows = metrics.map((metric) => summarise(
       metric,
       reference.map((values) => values[metric.id] ?? null),

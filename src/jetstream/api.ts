@@ -90,14 +90,18 @@ export function handleApiRequest(
     response = { type: route.type, error: JsErr.notEnabledForAccount() };
   } else {
     const req: ApiRequest = { js, jsa, tokens, body: data.length === 0 ? "" : decoder.decode(data), raw: data, hdr, reply };
+    // An error thrown (fail) is the reference's sendAPIErrResponse and counts in api.errors; an
+    // error a handler returns in its response (sendAPIResponse) counts only in api.total.
+    let counted = false;
     try {
       response = route.handler(req);
     } catch (e) {
       if (!(e instanceof ApiErrorThrown)) throw e;
       response = errorResponse(route.type, e.apiError);
+      counted = true;
     }
     // The reference (2.9.10) does not count a successful STREAM.MSG.GET in api.total.
-    if (response.error !== undefined) {
+    if (counted) {
       jsa.apiTotal++;
       jsa.apiErrors++;
     } else if (route.handler !== msgGet) jsa.apiTotal++;
@@ -114,9 +118,25 @@ function errorResponse(type: string, error: ApiError): Record<string, unknown> {
   const o: Record<string, unknown> = { type, error };
   if (type === `${T}stream_info_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
   else if (type === `${T}stream_purge_response`) o.purged = 0;
-  else if (type === `${T}stream_names_response` || type === `${T}stream_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
+  else if (type === `${T}stream_names_response`) Object.assign(o, { total: 0, offset: 0, limit: 0, streams: null });
+  else if (type === `${T}stream_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0, streams: [] });
   else if (type === `${T}consumer_names_response` || type === `${T}consumer_list_response`) Object.assign(o, { total: 0, offset: 0, limit: 0 });
   return o;
+}
+
+/**
+ * The reference's isEmptyRequest: no bytes, or a JSON object without keys. Whitespace alone or
+ * `null` is not empty (and then fails, or decodes to zero values, as JSON).
+ */
+export function isEmptyRequest(body: string): boolean {
+  if (body.length === 0 || body === "{}") return true;
+  let v: unknown;
+  try {
+    v = JSON.parse(body);
+  } catch {
+    return false;
+  }
+  return v !== null && typeof v === "object" && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
 function routeFor(t: string[]): { type: string; handler: Handler } | null {
@@ -182,9 +202,7 @@ function accountInfo(req: ApiRequest): Record<string, unknown> {
 // ---- Streams ---------------------------------------------------------------------------------
 
 function requestObject(req: ApiRequest, emptyOk: boolean): Record<string, unknown> {
-  if (req.body.trim() === "") {
-    if (emptyOk) return {};
-  }
+  if (emptyOk && isEmptyRequest(req.body)) return {};
   return parseJsonObject(req.body);
 }
 
@@ -194,22 +212,26 @@ function lookupStream(req: ApiRequest, name: string): Stream {
   return s;
 }
 
-function decodeConfigRequest(req: ApiRequest): StreamConfig {
-  const name = req.tokens[2];
+/**
+ * A create or update request's config, with defaults, checked in the reference's order: the
+ * config itself (checkStreamCfg), then the name in the subject, then (create) path separators.
+ */
+function decodeConfigRequest(req: ApiRequest, forCreate: boolean): StreamConfig {
   const cfg = decodeStreamConfig(requestObject(req, false));
-  if (cfg.name !== name) fail(JsErr.streamMismatch());
-  if (streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+  checkName(cfg.name);
+  applyStreamDefaults(cfg);
+  const err = checkStreamConfig(cfg, false);
+  if (err !== null) fail(err);
+  if (cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
+  if (forCreate && streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
   return cfg;
 }
 
 function streamCreate(req: ApiRequest): Record<string, unknown> {
   const jsa = req.jsa;
-  const cfg = decodeConfigRequest(req);
+  const cfg = decodeConfigRequest(req, true);
   if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
-  checkName(cfg.name);
-  applyStreamDefaults(cfg);
-  const err = checkStreamConfig(cfg, true);
-  if (err !== null) fail(err);
+  if (cfg.template_owner !== "") fail(JsErr.streamCreate("stream not owned by template"));
   const existing = jsa.streams.get(cfg.name);
   if (existing !== undefined) {
     if (!sameStreamConfig(existing.config, cfg)) fail(JsErr.streamNameExist());
@@ -251,19 +273,23 @@ function checkLimits(req: ApiRequest, cfg: StreamConfig, old: Stream | null): vo
   for (const s of jsa.streams.values()) if (s.config.storage === cfg.storage && s.config.max_bytes > 0) reservedInAccount += s.config.max_bytes;
   if (accountMax >= 0 && reservedInAccount + add > accountMax) fail(exceeded);
   const serverMax = cfg.storage === "memory" ? req.js.config.maxMemory : req.js.config.maxStore;
-  if (req.js.reservedBytes(cfg.storage) + add > serverMax) fail(JsErr.insufficientResources());
+  if (req.js.reservedBytes(cfg.storage) + add > serverMax) fail(exceeded);
 }
 
 function streamUpdate(req: ApiRequest): Record<string, unknown> {
   const jsa = req.jsa;
-  const cfg = decodeConfigRequest(req);
-  checkName(cfg.name);
-  applyStreamDefaults(cfg);
-  const err = checkStreamConfig(cfg, false);
-  if (err !== null) fail(err);
+  const cfg = decodeConfigRequest(req, false);
   const stream = lookupStream(req, cfg.name);
   const uerr = checkStreamUpdate(stream.config, cfg);
   if (uerr !== null) fail(uerr);
+  if (cfg.sealed) {
+    // A sealed stream keeps everything: the reference forces these along with the seal.
+    cfg.max_age = 0;
+    cfg.discard = "new";
+    cfg.deny_delete = true;
+    cfg.deny_purge = true;
+    cfg.allow_rollup_hdrs = false;
+  }
   for (const other of jsa.streams.values()) if (other !== stream && other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
   checkLimits(req, cfg, stream);
   try {
@@ -320,7 +346,7 @@ function reorderState(st: Record<string, unknown>): void {
 }
 
 function streamDelete(req: ApiRequest): Record<string, unknown> {
-  if (req.body.trim() !== "") fail(JsErr.notEmptyRequest());
+  if (!isEmptyRequest(req.body)) fail(JsErr.notEmptyRequest());
   const stream = lookupStream(req, req.tokens[2]);
   try {
     req.jsa.deleteStream(stream);
@@ -368,10 +394,10 @@ function streamPurge(req: ApiRequest): Record<string, unknown> {
   const seq = readInt(r, "seq");
   const keep = readInt(r, "keep");
   if (seq < 0 || keep < 0) fail(JsErr.invalidJson());
+  if (seq > 0 && keep > 0) fail(JsErr.badRequest());
   const stream = lookupStream(req, req.tokens[2]);
   if (stream.config.sealed) fail(JsErr.streamSealed());
   if (stream.config.deny_purge) fail(JsErr.streamPurgeFailed("stream purge not permitted"));
-  if (seq > 0 && keep > 0) fail(JsErr.badRequest());
   const opts: { subject?: string; seq?: number; keep?: number } = {};
   if (filter !== "") opts.subject = textToByteString(filter);
   if (seq > 0) opts.seq = seq;
@@ -386,15 +412,16 @@ function streamPurge(req: ApiRequest): Record<string, unknown> {
 }
 
 function msgGet(req: ApiRequest): Record<string, unknown> {
-  if (req.body.trim() === "") fail(JsErr.badRequest());
+  if (isEmptyRequest(req.body)) fail(JsErr.badRequest());
   const r = parseJsonObject(req.body);
   const seq = readInt(r, "seq");
   const last = readString(r, "last_by_subj");
   const next = readString(r, "next_by_subj");
   if (seq < 0) fail(JsErr.invalidJson());
-  const stream = lookupStream(req, req.tokens[3]);
-  // Exactly one way of addressing: seq, last_by_subj, or next_by_subj (with an optional start seq).
+  // Exactly one way of addressing: seq, last_by_subj, or next_by_subj (with an optional start seq);
+  // checked before the stream is looked up, as the reference does.
   if ((seq === 0 && last === "" && next === "") || (seq > 0 && last !== "") || (last !== "" && next !== "")) fail(JsErr.badRequest());
+  const stream = lookupStream(req, req.tokens[3]);
   const msg = stream.getMessage({ seq, last_by_subj: last, next_by_subj: next });
   if (msg === null) fail(JsErr.noMessageFound());
   const m: Record<string, unknown> = { subject: byteStringToText(msg.subject), seq: msg.seq };
@@ -405,7 +432,7 @@ function msgGet(req: ApiRequest): Record<string, unknown> {
 }
 
 function msgDelete(req: ApiRequest): Record<string, unknown> {
-  if (req.body.trim() === "") fail(JsErr.badRequest());
+  if (isEmptyRequest(req.body)) fail(JsErr.badRequest());
   const r = parseJsonObject(req.body);
   const seq = readInt(r, "seq");
   const noErase = readBool(r, "no_erase");
@@ -417,9 +444,10 @@ function msgDelete(req: ApiRequest): Record<string, unknown> {
   try {
     removed = stream.deleteMessage(seq, !noErase);
   } catch (e) {
-    fail(JsErr.streamMsgDeleteFailed((e as Error).message));
+    return { type: `${T}stream_msg_delete_response`, error: JsErr.streamMsgDeleteFailed((e as Error).message) };
   }
-  if (!removed) fail(JsErr.sequenceNotFound(seq));
+  // Answered, like a store failure, without counting in api.errors (the reference's sendAPIResponse).
+  if (!removed) return { type: `${T}stream_msg_delete_response`, error: JsErr.sequenceNotFound(seq) };
   return { type: `${T}stream_msg_delete_response`, success: true };
 }
 

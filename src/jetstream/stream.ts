@@ -9,7 +9,7 @@ import type { Subscription } from "../server/sublist.ts";
 import { encodeUtf8, textToByteString, byteStringToText } from "../util/bytes.ts";
 import { JsErr, type ApiError } from "./errors.ts";
 import { goJson, nsToRfc3339, nowNs, ZERO_TIME } from "./json.ts";
-import { encodeStreamConfig, type StreamConfig } from "./stream_config.ts";
+import { encodeStreamConfig, parseJsonObject, readString, readUint, type StreamConfig } from "./stream_config.ts";
 import { StoreError, type StoreConfig, type StreamStore, type StoredMessage } from "./store/store.ts";
 import { subjectsCollide } from "./subjects.ts";
 import { subjectMatches } from "../server/subject.ts";
@@ -262,6 +262,7 @@ export class Stream {
     // Interest retention with no consumers: nothing would ever read it; the sequence is used up.
     if (cfg.retention === "interest" && this.store.state().consumerCount === 0) {
       const seq = this.store.skipMsg();
+      this.#lastMsgId = msgId;
       if (msgId !== "") this.#storeMsgId(msgId, seq);
       return { seq, duplicate: false };
     }
@@ -280,6 +281,8 @@ export class Stream {
       if (e instanceof StoreError) return { error: JsErr.streamStoreFailed(storeErrorText(e)) };
       throw e;
     }
+    // The last message's id, even when it has none: Nats-Expected-Last-Msg-Id compares with it.
+    this.#lastMsgId = msgId;
     if (msgId !== "") this.#storeMsgId(msgId, stored.seq);
     if (rollup === "sub") this.store.purge({ subject, keep: 1 });
     else if (rollup === "all") this.store.compact(stored.seq);
@@ -297,7 +300,6 @@ export class Stream {
   }
 
   #storeMsgId(id: string, seq: number): void {
-    this.#lastMsgId = id;
     const windowMs = this.config.duplicate_window / 1e6;
     if (windowMs <= 0) return;
     this.#dedup.delete(id);
@@ -348,7 +350,7 @@ export class Stream {
       req = { last_by_subj: byteStringToText(subject.slice(prefix.length)) };
     } else {
       const parsed = parseDirectGetRequest(data);
-      if (parsed === null) return client.publish(reply, "", buildHeaders([], data.length === 0 ? "408 Empty Request" : "408 Bad Request"), new Uint8Array(0));
+      if (typeof parsed === "string") return client.publish(reply, "", buildHeaders([], parsed), new Uint8Array(0));
       req = parsed;
     }
     const msg = this.getMessage(req);
@@ -447,8 +449,8 @@ export class Stream {
       }
     }
     if (st.numDeleted > 0) {
-      if (opts.deletedDetails) o.deleted = this.store.deleted();
       o.num_deleted = st.numDeleted;
+      if (opts.deletedDetails) o.deleted = this.store.deleted();
     }
     o.consumer_count = st.consumerCount;
     return o;
@@ -542,22 +544,22 @@ export function parseGoDuration(v: string): number | null {
   return total;
 }
 
-function parseDirectGetRequest(data: Uint8Array): { seq?: number; last_by_subj?: string; next_by_subj?: string } | null {
-  if (data.length === 0) return null;
-  let o: unknown;
+/** A direct get request, or the status line of the reference's answer when it is not one. */
+function parseDirectGetRequest(data: Uint8Array): { seq?: number; last_by_subj?: string; next_by_subj?: string } | string {
+  if (data.length === 0) return "408 Empty Request";
+  let seq: number;
+  let last: string;
+  let next: string;
   try {
-    o = JSON.parse(new TextDecoder().decode(data));
+    const r = parseJsonObject(new TextDecoder().decode(data));
+    seq = readUint(r, "seq");
+    last = readString(r, "last_by_subj");
+    next = readString(r, "next_by_subj");
   } catch {
-    return null;
+    return "408 Malformed Request";
   }
-  if (o === null || typeof o !== "object" || Array.isArray(o)) return null;
-  const r = o as Record<string, unknown>;
-  const seq = typeof r.seq === "number" ? r.seq : 0;
-  const last = typeof r.last_by_subj === "string" ? r.last_by_subj : "";
-  const next = typeof r.next_by_subj === "string" ? r.next_by_subj : "";
-  if (seq <= 0 && last === "" && next === "") return null;
-  if (seq > 0 && last !== "") return null;
-  if (last !== "" && next !== "") return null;
+  if (seq === 0 && last === "" && next === "") return "408 Empty Request";
+  if ((seq > 0 && last !== "") || (last !== "" && next !== "")) return "408 Bad Request";
   return { seq, last_by_subj: last, next_by_subj: next };
 }
 

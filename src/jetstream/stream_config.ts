@@ -4,6 +4,7 @@
 import { isValidSubject } from "../server/subject.ts";
 import { JsErr, type ApiError } from "./errors.ts";
 import { subjectsCollide, isSubsetMatch } from "./subjects.ts";
+import { isValidTransform } from "./transform.ts";
 
 export type Retention = "limits" | "interest" | "workqueue";
 export type Storage = "file" | "memory";
@@ -78,6 +79,9 @@ export interface StreamConfig {
 }
 
 export const defaultDuplicateWindowNs = 2 * 60 * 1e9;
+/** Smallest max_age and duplicate_window the reference accepts. */
+const minWindowNs = 100 * 1e6;
+const maxReplicas = 5;
 const maxNameLength = 255;
 const maxDescriptionLength = 4096;
 
@@ -93,18 +97,53 @@ function invalidJson(): never {
 }
 
 // ---- Go-like typed reads of a decoded JSON object ------------------------------------------
+//
+// Go's encoding/json, which the reference decodes requests with, matches object keys to struct
+// fields case-insensitively (the last matching key wins) and refuses, for an integer field, a
+// number written as 1.0 or 1e3 or out of the field's range. JSON.parse keeps neither, so
+// parseJsonObject records the number literals that are not plain int64 integers and the reads
+// below look keys up the way Go does.
+
+/** Holder (object or array) → keys whose number literal is not a plain integer within int64. */
+const nonInt64Numbers = new WeakMap<object, Set<string>>();
+const int64Min = -(2n ** 63n);
+const int64Max = 2n ** 63n - 1n;
+
+function isInt64Literal(source: string): boolean {
+  if (!/^-?(0|[1-9]\d*)$/.test(source)) return false;
+  const n = BigInt(source);
+  return n >= int64Min && n <= int64Max;
+}
+
+/** The value of the last key of `o` equal to `key` ignoring ASCII case, and that key. */
+function field(o: Record<string, unknown>, key: string): { key: string; value: unknown } {
+  if (key in o) {
+    // Fast path: no other spelling of the key (the common case).
+    let other = false;
+    const lower = key.toLowerCase();
+    for (const k of Object.keys(o)) if (k !== key && k.toLowerCase() === lower) other = true;
+    if (!other) return { key, value: o[key] };
+  }
+  const lower = key.toLowerCase();
+  let found: string | undefined;
+  for (const k of Object.keys(o)) if (k.toLowerCase() === lower) found = k;
+  return found === undefined ? { key, value: undefined } : { key: found, value: o[found] };
+}
 
 export function readString(o: Record<string, unknown>, key: string): string {
-  const v = o[key];
+  const v = field(o, key).value;
   if (v === undefined || v === null) return "";
   if (typeof v !== "string") invalidJson();
   return v;
 }
 
-export function readInt(o: Record<string, unknown>, key: string): number {
-  const v = o[key];
+/** An integer field (int64; `bits` 32 for Go's int32 fields). */
+export function readInt(o: Record<string, unknown>, key: string, bits: 32 | 64 = 64): number {
+  const f = field(o, key);
+  const v = f.value;
   if (v === undefined || v === null) return 0;
-  if (typeof v !== "number" || !Number.isInteger(v)) invalidJson();
+  if (typeof v !== "number" || !Number.isInteger(v) || nonInt64Numbers.get(o)?.has(f.key) === true) invalidJson();
+  if (bits === 32 && (v < -(2 ** 31) || v > 2 ** 31 - 1)) invalidJson();
   return v;
 }
 
@@ -115,21 +154,21 @@ export function readUint(o: Record<string, unknown>, key: string): number {
 }
 
 export function readBool(o: Record<string, unknown>, key: string): boolean {
-  const v = o[key];
+  const v = field(o, key).value;
   if (v === undefined || v === null) return false;
   if (typeof v !== "boolean") invalidJson();
   return v;
 }
 
 export function readObject(o: Record<string, unknown>, key: string): Record<string, unknown> | null {
-  const v = o[key];
+  const v = field(o, key).value;
   if (v === undefined || v === null) return null;
   if (typeof v !== "object" || Array.isArray(v)) invalidJson();
   return v as Record<string, unknown>;
 }
 
 export function readStringArray(o: Record<string, unknown>, key: string): string[] | null {
-  const v = o[key];
+  const v = field(o, key).value;
   if (v === undefined || v === null) return null;
   if (!Array.isArray(v)) invalidJson();
   return v.map((x) => {
@@ -139,9 +178,15 @@ export function readStringArray(o: Record<string, unknown>, key: string): string
   });
 }
 
-function readEnum<T extends string>(o: Record<string, unknown>, key: string, values: readonly T[], dflt: T): T {
-  const v = o[key];
+/** `{"key": value}` in the request, any spelling (for fields the decoder passes through as they are). */
+export function readRaw(o: Record<string, unknown>, key: string): unknown {
+  return field(o, key).value;
+}
+
+function readEnum<T extends string>(o: Record<string, unknown>, key: string, values: readonly T[], dflt: T, foldCase = false): T {
+  let v = field(o, key).value;
   if (v === undefined || v === null) return dflt;
+  if (typeof v === "string" && foldCase) v = v.toLowerCase();
   if (typeof v !== "string" || !(values as readonly string[]).includes(v)) invalidJson();
   return v as T;
 }
@@ -151,7 +196,14 @@ export function parseJsonObject(body: string): Record<string, unknown> {
   if (body.trim() === "") invalidJson();
   let v: unknown;
   try {
-    v = JSON.parse(body);
+    v = JSON.parse(body, function (this: object, key: string, value: unknown, context?: { source?: string }) {
+      if (typeof value === "number" && context?.source !== undefined && !isInt64Literal(context.source)) {
+        let keys = nonInt64Numbers.get(this);
+        if (keys === undefined) nonInt64Numbers.set(this, (keys = new Set()));
+        keys.add(key);
+      }
+      return value;
+    } as (key: string, value: unknown) => unknown);
   } catch {
     invalidJson();
   }
@@ -168,7 +220,7 @@ export function decodeStreamConfig(o: Record<string, unknown>): StreamConfig {
   const limits = readObject(o, "consumer_limits") ?? {};
   const metadata = readObject(o, "metadata");
   if (metadata !== null) for (const v of Object.values(metadata)) if (typeof v !== "string") invalidJson();
-  const sources = o.sources;
+  const sources = readRaw(o, "sources");
   if (sources !== undefined && sources !== null && !Array.isArray(sources)) invalidJson();
   const mirrorObj = readObject(o, "mirror");
   const mirror = mirrorObj === null ? null : decodeSource(mirrorObj);
@@ -188,8 +240,9 @@ export function decodeStreamConfig(o: Record<string, unknown>): StreamConfig {
     max_bytes: readInt(o, "max_bytes"),
     max_age: readInt(o, "max_age"),
     max_msgs_per_subject: readInt(o, "max_msgs_per_subject"),
-    max_msg_size: readInt(o, "max_msg_size"),
-    discard: readEnum(o, "discard", ["old", "new"], "old"),
+    max_msg_size: readInt(o, "max_msg_size", 32),
+    // The reference's DiscardPolicy decoding alone ignores case ("OLD" is "old").
+    discard: readEnum(o, "discard", ["old", "new"], "old", true),
     storage: readEnum(o, "storage", ["file", "memory"], "file"),
     num_replicas: readInt(o, "num_replicas"),
     no_ack: readBool(o, "no_ack"),
@@ -286,10 +339,12 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
     for (const [k, v] of Object.entries(cfg.metadata)) size += k.length + v.length;
     if (size > 128 * 1024) return invalid("stream metadata exceeds maximum size of 128 KB");
   }
+  if (cfg.num_replicas > maxReplicas) return invalid(`maximum replicas is ${maxReplicas}`);
   if (cfg.num_replicas < 0) return JsErr.replicasCountCannotBeNegative();
-  if (cfg.num_replicas > 1) return JsErr.streamReplicasNotSupported();
+  if (cfg.max_age > 0 && cfg.max_age < minWindowNs) return invalid("max age needs to be >= 100ms");
   if (cfg.duplicate_window < 0) return invalid("duplicates window can not be negative");
   if (cfg.max_age !== 0 && cfg.duplicate_window > cfg.max_age) return invalid("duplicates window can not be larger then max age");
+  if (cfg.duplicate_window > 0 && cfg.duplicate_window < minWindowNs) return invalid("duplicates window needs to be >= 100ms");
   if (cfg.max_age < 0) return invalid("max age needs to be >= 0");
   if (cfg.deny_purge && cfg.allow_rollup_hdrs) return invalid("roll-ups require the purge permission");
   if (cfg.discard_new_per_subject) {
@@ -329,9 +384,9 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
   const seen = new Set<string>();
   for (const subject of cfg.subjects) {
     if (seen.has(subject)) return invalid("duplicate subjects detected");
-    seen.add(subject);
-    if (!isValidSubject(subject)) return invalid("invalid subject");
     if (isSubsetMatch(subject, "$JS.API.>")) return invalid("subjects overlap with jetstream api");
+    if (!isValidSubject(subject)) return invalid("invalid subject");
+    seen.add(subject);
   }
   for (let i = 0; i < cfg.subjects.length; i++) {
     for (let j = i + 1; j < cfg.subjects.length; j++) {
@@ -349,9 +404,11 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
     for (const subject of cfg.subjects) {
       if (subjectsCollide(r.dest, subject)) return invalid("stream configuration for republish destination forms a cycle");
     }
-    if (!isValidSubject(r.src) || !isValidSubject(r.dest)) return invalid(`stream configuration for republish with transform from '${r.src}' to '${r.dest}' not valid`);
+    if (!isValidTransform(r.src, r.dest)) return invalid(`stream configuration for republish with transform from '${r.src}' to '${r.dest}' not valid`);
   }
   if (forCreate && cfg.sealed) return invalid("stream configuration for create can not be sealed");
+  // Checked after the configuration itself, as the reference does when it adds the stream.
+  if (cfg.num_replicas > 1) return JsErr.streamReplicasNotSupported();
   return null;
 }
 
@@ -359,13 +416,14 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
 export function checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiError | null {
   const invalid = (text: string): ApiError => JsErr.streamInvalidConfig(text);
   if (cfg.name !== old.name) return invalid("stream configuration name must match original");
+  if (cfg.max_consumers !== old.max_consumers) return invalid("stream configuration update can not change MaxConsumers");
   if (cfg.storage !== old.storage) return invalid("stream configuration update can not change storage type");
   if (cfg.retention !== old.retention) return invalid("stream configuration update can not change retention policy");
-  if (cfg.max_consumers !== old.max_consumers) return invalid("stream configuration update can not change MaxConsumers");
+  if (old.template_owner !== "") return invalid("stream configuration update not allowed on template owned stream");
+  if (cfg.template_owner !== "") return invalid("stream configuration update can not be owned by a template");
   if (old.sealed && !cfg.sealed) return invalid("stream configuration update can not unseal a sealed stream");
   if (old.deny_delete && !cfg.deny_delete) return invalid("stream configuration update can not cancel deny message deletes");
   if (old.deny_purge && !cfg.deny_purge) return invalid("stream configuration update can not cancel deny purge");
-  if (cfg.template_owner !== old.template_owner) return invalid("stream configuration update can not change template ownership");
   if (cfg.num_replicas !== old.num_replicas) return JsErr.streamReplicasNotUpdatable();
   if (JSON.stringify(old.mirror === null ? null : encodeSource(old.mirror)) !== JSON.stringify(cfg.mirror === null ? null : encodeSource(cfg.mirror))) return JsErr.streamMirrorNotUpdatable();
   return null;

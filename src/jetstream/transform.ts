@@ -1,6 +1,7 @@
 // Subject transforms (stream subject_transform, republish): a source pattern with wildcards
 // and a destination using them: `$1`-style or `{{wildcard(1)}}` references, and
 // `{{partition(n,i…)}}` / `{{splitfromleft…}}` functions where the reference has them.
+import { isValidSubject } from "../server/subject.ts";
 
 /** Applies src → dest to `subject` (which matches src). Tokens: `$N`/`{{wildcard(N)}}` = Nth wildcard of src. */
 export function transformSubject(subject: string, src: string, dest: string): string {
@@ -47,4 +48,22 @@ function fnv1a32(s: string): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h >>> 0;
+}
+
+/**
+ * Whether src → dest is a transform the reference accepts (its NewSubjectTransform): both valid
+ * subjects, no '*' in dest, '>' in both or in neither, and every wildcard reference in dest
+ * naming one of src's '*' tokens.
+ */
+export function isValidTransform(src: string, dest: string): boolean {
+  if (!isValidSubject(src) || !isValidSubject(dest)) return false;
+  const st = src.split(".");
+  const dt = dest.split(".");
+  const stars = st.filter((t) => t === "*").length;
+  if (dt.includes("*") || st.includes(">") !== dt.includes(">")) return false;
+  for (const token of dt) {
+    const m = /^\$(\d+)$/.exec(token) ?? /^\{\{\s*wildcard\s*\(\s*(\d+)\s*\)\s*\}\}$/i.exec(token);
+    if (m !== null && (Number(m[1]) < 1 || Number(m[1]) > stars)) return false;
+  }
+  return true;
 }

@@ -47,6 +47,8 @@ export type CliAction =
 export interface ParseServerArgsOptions {
   /** Environment for config `$VARIABLE` fallback; defaults to process.env (tests inject it). */
   env?: Record<string, string | undefined>;
+  /** Skip the cross-option checks (reload runs them after deciding what may change, as the reference). */
+  skipValidation?: boolean;
 }
 
 type FlagKind = "bool" | "int" | "string";
@@ -233,7 +235,7 @@ export function parseServerArgs(argv: readonly string[], options: ParseServerArg
   for (const g of given) g.spec.apply?.(opts, g.value);
 
   if (check) return { kind: "check", opts };
-  const invalid = validateOptions(opts);
+  const invalid = options.skipValidation ? null : validateOptions(opts);
   if (invalid !== null) return error(invalid);
   return { kind: "run", opts, warnings };
 }

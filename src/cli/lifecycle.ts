@@ -5,6 +5,7 @@
 //   SIGUSR1           reopen the log file (logrotate)
 //   SIGUSR2           lame-duck mode: stop accepting, tell clients (INFO ldm), wait the grace
 //                     period, close clients spread over the rest of lame_duck_duration, exit
+import { validateOptions } from "../config/conf_options.ts";
 import { planReload } from "../config/reload.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { Monitor, type MonitorListen } from "../monitor/http.ts";
@@ -127,7 +128,7 @@ export class ServerRuntime {
     if (server.opts.configFile === "") return fail("can only reload config when a file is provided using -c or --config");
     let action;
     try {
-      action = parseServerArgs(this.#argv);
+      action = parseServerArgs(this.#argv, { skipValidation: true });
     } catch (e) {
       return fail((e as Error).message);
     }
@@ -136,6 +137,8 @@ export class ServerRuntime {
     const next = action.opts;
     const plan = planReload(server.opts, next);
     if (!plan.ok) return fail(plan.error);
+    const invalid = validateOptions(next);
+    if (invalid !== null) return fail(invalid);
     for (const w of action.warnings) this.logger.warn(w);
 
     this.logger.configure(loggerOptions(next));

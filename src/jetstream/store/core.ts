@@ -135,6 +135,12 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
    * filestore when oldest <= new (memstore.go / filestore.go storeRawMsg).
    */
   protected abstract readonly refuseWhenOldestEqual: boolean;
+  /**
+   * Whether deleted() lists deleted sequences up to and including the last sequence: the
+   * reference's file store does ([3,4,7,8] after deleting 1,3,4,7,8 of 1..8), its memory store
+   * stops before it ([3,4,7]); num_deleted is 4 in both (checked against nats-server 2.9.10).
+   */
+  protected readonly deletedThroughLast: boolean = false;
 
   constructor(config: StoreConfig, clock: Clock) {
     this.config = { ...config };
@@ -151,10 +157,13 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   /** Persist a message and return its entry. May throw StoreError("io"). */
   protected abstract writeMsg(seq: number, subject: string, hdr: Uint8Array | null, data: Uint8Array, ts: bigint, expiresNs: bigint): E;
   protected abstract readMsg(entry: E): { hdr: Uint8Array | null; data: Uint8Array };
-  /** One message removed out of order (not the first): persist the delete. */
-  protected abstract writeTombstone(entry: E, erase: boolean): void;
+  /**
+   * One message removed out of order (not the first), or erased: persist the delete. `reason`
+   * lets the file store defer what recovery can reproduce (limits, max_age, ttl).
+   */
+  protected abstract writeTombstone(entry: E, erase: boolean, reason: RemoveReason): void;
   /** Everything below `firstSeq` is gone and the last sequence is `lastSeq`: persist that. */
-  protected abstract writeFloor(firstSeq: number, lastSeq: number): void;
+  protected abstract writeFloor(firstSeq: number, lastSeq: number, reason: RemoveReason): void;
   /** A sequence was reserved without a message. */
   protected abstract writeSkip(seq: number, ts: bigint): void;
   /** An entry left the index (any reason): the subclass updates its own accounting. */
@@ -352,8 +361,8 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   #remove(e: E, reason: RemoveReason, erase: boolean): void {
     const wasFirst = e.seq === this.firstSeq;
     this.#drop(e);
-    if (wasFirst && !erase) this.writeFloor(this.firstSeq, this.lastSeq);
-    else this.writeTombstone(e, erase);
+    if (wasFirst && !erase) this.writeFloor(this.firstSeq, this.lastSeq, reason);
+    else this.writeTombstone(e, erase, reason);
     this.#onRemove?.(e.seq, e.subject, reason);
   }
 
@@ -488,7 +497,7 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
       this.firstSeq = this.lastSeq + 1;
       this.firstTs = 0n;
     }
-    this.writeFloor(this.firstSeq, this.lastSeq);
+    this.writeFloor(this.firstSeq, this.lastSeq, reason);
     return removed;
   }
 
@@ -517,7 +526,8 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
     this.#checkOpen();
     const out: number[] = [];
     if (this.#numDeleted() === 0) return out;
-    for (let s = this.firstSeq + 1; s < this.lastSeq; s++) if (!this.msgs.has(s)) out.push(s);
+    const end = this.deletedThroughLast ? this.lastSeq : this.lastSeq - 1;
+    for (let s = this.firstSeq + 1; s <= end; s++) if (!this.msgs.has(s)) out.push(s);
     return out;
   }
 
@@ -645,6 +655,18 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
     if (this.closed) return;
     if (this.#expire() > 0) this.afterRemovals();
     this.#armTimer();
+  }
+
+  /**
+   * Recovery: apply max_msgs_per_subject, max_msgs and max_bytes to what was recovered (the
+   * file store defers persisting removals that this reproduces).
+   */
+  protected enforceLimits(): void {
+    const maxPer = this.config.maxMsgsPerSubject;
+    if (maxPer > 0) {
+      for (const [subject, ss] of [...this.subjects]) if (ss.msgs > maxPer) this.#enforcePerSubject(subject, ss, maxPer);
+    }
+    this.#enforceMsgsAndBytes();
   }
 
   /** Recovery finished: expire what is already due and arm the timer. */

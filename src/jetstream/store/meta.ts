@@ -8,8 +8,12 @@ import { StoreError } from "./store_error.ts";
 
 export const STREAM_META_FILE = "meta.json";
 
-/** Writes `bytes` to `path` atomically (tmp + fsync + rename + directory fsync). */
-export function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): void {
+/**
+ * Writes `bytes` to `path` atomically (tmp + fsync + rename + directory fsync). With `durable`
+ * false the two fsyncs are left out: still all-or-nothing across a process crash (rename is
+ * atomic), but a power failure may lose the new contents.
+ */
+export function writeFileAtomic(dir: string, name: string, bytes: Uint8Array, durable = true): void {
   const path = join(dir, name);
   const tmp = `${path}.tmp`;
   try {
@@ -18,12 +22,12 @@ export function writeFileAtomic(dir: string, name: string, bytes: Uint8Array): v
     try {
       let off = 0;
       while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-      fsyncSync(fd);
+      if (durable) fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
     renameSync(tmp, path);
-    fsyncDir(dir);
+    if (durable) fsyncDir(dir);
   } catch (err) {
     throw new StoreError("io", `writing ${path}: ${(err as Error).message}`, { cause: err });
   }

@@ -117,6 +117,8 @@ export interface FileStoreOptions {
   blockSizeBytes?: number;
   syncIntervalMs?: number /* default 120000 */;
   syncAlways?: boolean;
+  /** Where recovery reports what it repaired (a torn tail cut off, …); default console.warn. */
+  warn?: (text: string) => void;
 }
 
 /** Opens (recovering) or creates a file store in dir: `openFileStore(dir, config, options?)`. */

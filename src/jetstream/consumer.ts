@@ -49,6 +49,8 @@ interface WaitingRequest {
 }
 
 const EMPTY = new Uint8Array(0);
+/** How often a changed consumer state is written to the file store. */
+const stateFlushMs = 250;
 
 export class Consumer {
   config: ConsumerConfig;
@@ -98,6 +100,9 @@ export class Consumer {
   #fcSub: Subscription | null = null;
   #store: ConsumerStore | null;
   #stateDirty = false;
+  /** `$JS.ACK.<stream>.<consumer>.` as a byte string. */
+  #ackPrefix: string;
+  #stateTimer: ReturnType<typeof setTimeout> | null = null;
   #running = false;
   #pausedUntilMs = 0;
   #pauseTimer: ReturnType<typeof setTimeout> | null = null;
@@ -110,6 +115,7 @@ export class Consumer {
     this.durable = config.durable_name !== "";
     this.#store = store;
     this.#filters = filtersOf(config).map(textToByteString);
+    this.#ackPrefix = `$JS.ACK.${textToByteString(stream.name)}.${textToByteString(name)}.`;
     if (state !== null) this.#restore(state);
     else this.#initCursor();
     this.#npc = this.#countPending();
@@ -146,7 +152,7 @@ export class Consumer {
     const client = this.stream.client;
     if (this.#ackSub !== null) client.unsubscribe(this.#ackSub);
     if (this.#fcSub !== null) client.unsubscribe(this.#fcSub);
-    for (const t of [this.#ackTimer, this.#inactiveTimer, this.#holdTimer, this.#pauseTimer]) if (t !== null) clearTimeout(t);
+    for (const t of [this.#ackTimer, this.#inactiveTimer, this.#holdTimer, this.#pauseTimer, this.#stateTimer]) if (t !== null) clearTimeout(t);
     if (this.#hbTimer !== null) clearInterval(this.#hbTimer);
     for (const w of this.#waiting) {
       if (deleted) this.#sendStatus(w.reply, "409 Consumer Deleted", []);
@@ -230,10 +236,17 @@ export class Consumer {
     for (const [seq, n] of s.redelivered) this.#rdc.set(seq, n);
   }
 
+  /**
+   * Consumer state is written at most every stateFlushMs (and on stop): a crash can make the
+   * last acks of that window be redelivered (at-least-once), never lose an unacked message.
+   */
   #markDirty(): void {
     if (this.#store === null || this.#stateDirty) return;
     this.#stateDirty = true;
-    queueMicrotask(() => this.#flushState(false));
+    this.#stateTimer = setTimeout(() => {
+      this.#stateTimer = null;
+      this.#flushState(false);
+    }, stateFlushMs);
   }
 
   #flushState(force: boolean): void {
@@ -454,7 +467,7 @@ export class Consumer {
   }
 
   #ackReply(dc: number, sseq: number, dseq: number, ts: bigint, pending: number): string {
-    return `$JS.ACK.${textToByteString(this.stream.name)}.${textToByteString(this.name)}.${dc}.${sseq}.${dseq}.${ts}.${pending}`;
+    return `${this.#ackPrefix}${dc}.${sseq}.${dseq}.${ts}.${pending}`;
   }
 
   #deliver(msg: StoredMessage, dc: number, target: WaitingRequest | null): void {

@@ -4,7 +4,7 @@
 // to (see deliver.ts deliverInternal); its publishes go through the same deliverMessage as a
 // client's, so permissions, queue groups and echo rules stay in one place.
 import { PubArgs } from "../protocol/parser.ts";
-import { encodeByteString, writeDecimal, decimalLength } from "../util/bytes.ts";
+import { writeDecimal, decimalLength } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
 import { deliverMessage, type Publisher } from "./deliver.ts";
 import type { Server } from "./server.ts";
@@ -67,22 +67,21 @@ export class InternalClient implements Publisher {
     if (deliverAs !== "") subject = deliverAs;
     const hdrLen = hdr === null ? 0 : hdr.length;
     const size = hdrLen + data.length;
-    // The "arguments" part of a PUB/HPUB line, laid out as the parser would leave it.
-    const subjectBytes = encodeByteString(subject);
-    const replyBytes = reply === "" ? EMPTY : encodeByteString(reply);
-    const argLen = subjectBytes.length + 1 + replyBytes.length + 1 + decimalLength(hdrLen) + 1 + decimalLength(size);
+    // The "arguments" part of a PUB/HPUB line, laid out as the parser would leave it. Subjects
+    // are byte strings (one char per byte): copied char by char, no intermediate buffers.
+    const sl = subject.length;
+    const rl = reply.length;
+    const argLen = sl + 1 + rl + 1 + decimalLength(hdrLen) + 1 + decimalLength(size);
     const buf = new Uint8Array(argLen);
     const pa = new PubArgs();
     pa.buf = buf;
     let o = 0;
-    buf.set(subjectBytes, o);
+    for (let i = 0; i < sl; i++) buf[o++] = subject.charCodeAt(i);
     pa.subjectStart = 0;
-    o += subjectBytes.length;
     pa.subjectEnd = o;
     buf[o++] = 32;
     pa.replyStart = o;
-    buf.set(replyBytes, o);
-    o += replyBytes.length;
+    for (let i = 0; i < rl; i++) buf[o++] = reply.charCodeAt(i);
     pa.replyEnd = o;
     buf[o++] = 32;
     pa.hdbStart = o;

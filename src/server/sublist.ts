@@ -220,7 +220,9 @@ export class Sublist {
       matchLevel(this.#root, tokens, 0, c);
       result = c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
     }
-    if (cache !== null) {
+    // Subjects used once by construction (JetStream ack replies, request inboxes) would only
+    // push useful entries out of the cache: they are matched but not cached.
+    if (cache !== null && !isOneShotSubject(subject)) {
       cache.set(subject, result);
       if (cache.size > sublistCacheMax) this.#sweep(cache);
     }
@@ -296,4 +298,12 @@ function matchLevel(start: SublistLevel, tokens: string[], from: number, c: Coll
   }
   if (node !== null) c.addNode(node);
   if (pwc !== null) c.addNode(pwc);
+}
+
+/** `$JS.ACK.…` and `_INBOX.…` subjects: unique per message or request. */
+function isOneShotSubject(subject: string): boolean {
+  const c = subject.charCodeAt(0);
+  if (c === 36 /* $ */) return subject.startsWith("$JS.ACK.");
+  if (c === 95 /* _ */) return subject.startsWith("_INBOX.");
+  return false;
 }

@@ -285,6 +285,18 @@ Authorization Options:
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
 
+Monitoring (with -m/--http_port, or http: host:port in the config file):
+    /varz /connz /subsz /routez /gatewayz /leafz /accountz /accstatz /jsz /healthz
+                                     The reference's JSON endpoints (callback=<fn> for JSONP)
+    /metrics                         Prometheus text format (no exporter needed)
+    /                                Status page: health, connections, throughput, accounts, streams
+
+Signals (or --signal <name>[=<pid>]):
+    SIGINT, SIGTERM (quit, term)     Shut down
+    SIGHUP (reload)                  Reload the configuration file
+    SIGUSR1 (reopen)                 Reopen the log file (logrotate)
+    SIGUSR2 (ldm)                    Lame-duck mode: stop accepting, drain clients, exit
+
 Common Options:
     -h, --help                       Show this message
     -v, --version                    Show version

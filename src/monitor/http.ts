@@ -55,7 +55,7 @@ export class Monitor {
     const json = (f: (q: URLSearchParams) => unknown): Handler => (q) => this.#json(q, f(q));
     this.#routes = new Map<string, Handler>([
       ["/", () => new Response(statusPageHtml(this.#basePath), { headers: { "content-type": "text/html; charset=utf-8" } })],
-      ["/varz", json(() => varz(server, this.#varzContext()))],
+      ["/varz", json(() => varz(server, this.varzContext()))],
       ["/connz", json((q) => connz(server, q))],
       ["/subsz", json((q) => subsz(server, q))],
       ["/subscriptionsz", json((q) => subsz(server, q))],
@@ -72,7 +72,7 @@ export class Monitor {
       }],
       ["/metrics", () => new Response(metrics(server, this.requestStats), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } })],
       // Ours: everything the status page shows, in one request.
-      ["/statusz", json(() => statusSnapshot(server, this.history, this.#varzContext()))],
+      ["/statusz", json(() => statusSnapshot(server, this.history, this.varzContext()))],
     ]);
   }
 
@@ -116,7 +116,8 @@ export class Monitor {
     this.#http = null;
   }
 
-  #varzContext() {
+  /** What /varz and the system VARZ request report of the HTTP side. */
+  varzContext() {
     const https = this.#listen.tls !== null;
     return {
       httpHost: this.#listen.host,

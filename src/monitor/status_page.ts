@@ -97,7 +97,7 @@ const PAGE = `<!doctype html>
   .panel { background:var(--panel); border:1px solid var(--line); border-radius:8px; padding:14px 16px; }
   .cards { grid-column: span 12; display:grid; grid-template-columns: repeat(6, 1fr); gap:16px; }
   .card .label { color:var(--dim); font-size:12px; text-transform:uppercase; letter-spacing:.04em; }
-  .card .value { font-size:24px; font-weight:600; margin-top:2px; font-variant-numeric: tabular-nums; }
+  .card .value { font-size:24px; font-weight:600; margin-top:2px; font-variant-numeric: tabular-nums; white-space:nowrap; overflow:hidden; text-overflow:ellipsis; }
   .chart { grid-column: span 12; }
   .chart svg { width:100%; height:180px; display:block; }
   .legend { display:flex; gap:16px; font-size:12px; color:var(--dim); margin-bottom:6px; }
@@ -125,7 +125,7 @@ const PAGE = `<!doctype html>
     <div class="panel card"><div class="label">Subscriptions</div><div class="value" id="subscriptions">–</div></div>
     <div class="panel card"><div class="label">Msgs in / s</div><div class="value" id="rate-in">–</div></div>
     <div class="panel card"><div class="label">Msgs out / s</div><div class="value" id="rate-out">–</div></div>
-    <div class="panel card"><div class="label">Messages in / out</div><div class="value" id="msgs">–</div></div>
+    <div class="panel card"><div class="label">Msgs in / out, total</div><div class="value" id="msgs">–</div></div>
     <div class="panel card"><div class="label">Memory</div><div class="value" id="mem">–</div></div>
   </section>
   <section class="panel chart">
@@ -163,7 +163,8 @@ function rates(h) {
   const out = [];
   for (let i = 1; i < h.length; i++) {
     const dt = (h[i].t - h[i - 1].t) / 1000;
-    if (dt <= 0) continue;
+    // The last point is "now", often moments after the last sample: too short to be a rate.
+    if (dt < 1) continue;
     out.push({ t: h[i].t, in: Math.max(0, (h[i].in_msgs - h[i - 1].in_msgs) / dt), out: Math.max(0, (h[i].out_msgs - h[i - 1].out_msgs) / dt) });
   }
   return out;

@@ -154,7 +154,9 @@ async function floodScenario(s: RunningServer, payloadBytes: number, messages: n
   await waitUntil(() => counter.poll() >= messages || good.closed, `${messages} messages at the normal subscriber`, 15_000);
   counter.poll();
   expect({ normalSubscriberClosed: good.closed, received: counter.count }).toEqual({ normalSubscriberClosed: false, received: messages });
-  expect(await good.flush()).toBe("");
+  // (On a loaded machine the flood outlasts the server's first PING, 2 s after CONNECT: that
+  // PING is the server keeping the connection alive, not a stray message.)
+  expect((await good.flush()).replaceAll("PING\r\n", "")).toBe("");
   // Only one connection was cut.
   expect(s.logs().match(/Slow Consumer Detected/g)?.length).toBe(1);
   // Once it reads again, the stalled subscriber finds its connection closed.

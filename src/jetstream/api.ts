@@ -182,24 +182,28 @@ function lookupStream(req: ApiRequest, name: string): Stream {
 }
 
 /**
- * A create or update request's config, with defaults, checked in the reference's order: the
- * config itself (checkStreamCfg), then the name in the subject, then (create) path separators.
+ * A create or update request's config, with defaults, checked in the reference's order. Create:
+ * the name in the subject, path separators and sealed come before the config itself
+ * (checkStreamCfg); update: the config itself comes first, then the name in the subject.
  */
 function decodeConfigRequest(req: ApiRequest, forCreate: boolean): StreamConfig {
   const cfg = decodeStreamConfig(requestObject(req, false));
+  if (forCreate) {
+    if (cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
+    if (streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+    if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
+  }
   checkName(cfg.name);
   applyStreamDefaults(cfg);
   const err = checkStreamConfig(cfg, false);
   if (err !== null) fail(err);
-  if (cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
-  if (forCreate && streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+  if (!forCreate && cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
   return cfg;
 }
 
 function streamCreate(req: ApiRequest): Record<string, unknown> {
   const jsa = req.jsa;
   const cfg = decodeConfigRequest(req, true);
-  if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
   if (cfg.template_owner !== "") fail(JsErr.streamCreate("stream not owned by template"));
   const existing = jsa.streams.get(cfg.name);
   if (existing !== undefined) {
@@ -294,9 +298,12 @@ function streamInfo(req: ApiRequest): Record<string, unknown> {
       (info.state as Record<string, unknown>).subjects = subjects;
       reorderState(info.state as Record<string, unknown>);
     }
-    o.total = names.length;
-    o.offset = offset;
-    o.limit = subjectsLimit;
+    // The reference fills in the paging fields only when some subject matched.
+    if (names.length > 0) {
+      o.total = names.length;
+      o.offset = offset;
+      o.limit = subjectsLimit;
+    }
   }
   return Object.assign(o, info);
 }

@@ -67,7 +67,7 @@ export function handleApiRequest(
   const jsa = js.accounts.get(account.name);
   let response: Record<string, unknown>;
   if (jsa === undefined) {
-    response = { type: route.type, error: JsErr.notEnabledForAccount() };
+    response = errorResponse(route.type, JsErr.notEnabledForAccount());
   } else {
     const req: ApiRequest = { js, jsa, tokens, body: data.length === 0 ? "" : decoder.decode(data), raw: data, hdr, reply };
     // An error thrown (fail) is the reference's sendAPIErrResponse and counts in api.errors; an
@@ -208,7 +208,7 @@ function streamCreate(req: ApiRequest): Record<string, unknown> {
   const existing = jsa.streams.get(cfg.name);
   if (existing !== undefined) {
     if (!sameStreamConfig(existing.config, cfg)) fail(JsErr.streamNameExist());
-    return { type: `${T}stream_create_response`, ...existing.infoJson(), did_create: true };
+    return createResponse(existing);
   }
   for (const other of jsa.streams.values()) if (other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
   checkLimits(req, cfg, null);
@@ -223,7 +223,13 @@ function streamCreate(req: ApiRequest): Record<string, unknown> {
     stream: cfg.name,
     action: "create",
   });
-  return { type: `${T}stream_create_response`, ...stream.infoJson(), did_create: true };
+  return createResponse(stream);
+}
+
+/** The create answer: config, created and state, without the domain (the reference leaves it out here). */
+function createResponse(stream: Stream): Record<string, unknown> {
+  const { domain: _domain, ...info } = stream.infoJson();
+  return { type: `${T}stream_create_response`, ...info, did_create: true };
 }
 
 function checkName(name: string): void {

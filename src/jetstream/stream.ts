@@ -177,7 +177,9 @@ export class Stream {
     const hdrLen = hdr === null ? 0 : hdr.length;
     if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) return { error: JsErr.messageExceedsMaximum() };
     if (hdrLen > MAX_HEADER_BYTES) return { error: JsErr.streamHeaderExceedsMaximum() };
-    const limit = this.#host.checkStorage(cfg.storage, subject.length + hdrLen + data.length);
+    // Accounted as the stores count a message: memStoreMsgSize / fileStoreMsgSize.
+    const accounted = subject.length + hdrLen + data.length + (cfg.storage === "memory" ? 16 : 30 + (hdrLen > 0 ? 4 : 0));
+    const limit = this.#host.checkStorage(cfg.storage, accounted);
     if (limit !== null) return { error: limit };
 
     // Interest retention with no consumers: nothing would ever read it; the sequence is used up.

@@ -269,6 +269,44 @@ const STEPS: Step[] = [
   api("INFO"),
 ];
 
+/**
+ * A server with JetStream limits and a domain (the same config file for both servers): resource
+ * errors on create, update and publish; the domain in PubAcks, infos and the domain API prefix.
+ */
+const LIMITED_CONFIG = "jetstream { max_memory_store: 2000, max_file_store: 10000, domain: hub }\n";
+const LIMITED_STEPS: Step[] = [
+  api("INFO"),
+  mem("A", { subjects: ["a.*"] }),
+  pub("a.1", "x"),
+  mem("B", { subjects: ["b.*"], max_bytes: 5000 }),
+  mem("C", { subjects: ["c.*"], max_bytes: 1500 }),
+  mem("D", { subjects: ["d.*"], max_bytes: 1000 }),
+  update("C", { subjects: ["c.*"], max_bytes: 3000 }),
+  update("C", { subjects: ["c.*"], max_bytes: 900 }),
+  mem("D", { subjects: ["d.*"], max_bytes: 1000 }),
+  pub("c.1", "x".repeat(300)),
+  // The server's memory limit: a message may take usage over it; the next one is refused.
+  pub("a.1", "x".repeat(600)),
+  pub("a.1", "x".repeat(600)),
+  pub("a.1", "x".repeat(600)),
+  pub("a.1", "x"),
+  api("INFO"),
+  create("F", JSON.stringify({ name: "F", subjects: ["f.*"], max_bytes: 100_000 })),
+  api("STREAM.INFO.A"),
+  api("STREAM.LIST"),
+  { subject: "$JS.hub.API.INFO", body: "" },
+  { subject: "$JS.hub.API.STREAM.INFO.A", body: "" },
+  { subject: "$JS.hub.API.STREAM.CREATE.E", body: JSON.stringify({ name: "E", storage: "memory", subjects: ["e.*"] }) },
+  { subject: "$JS.other.API.INFO", body: "" },
+  api("STREAM.DELETE.E"),
+  api("INFO"),
+];
+
+const SCENARIOS: { name: string; steps: Step[]; config?: string }[] = [
+  { name: "default", steps: STEPS },
+  { name: "limits and domain", steps: LIMITED_STEPS, config: LIMITED_CONFIG },
+];
+
 /** Timestamps differ between runs: non-zero times are masked (the zero time stays, it is meaningful). */
 function normalise(text: string): string {
   return text.replace(/"(created|first_ts|last_ts|time|ts)":"([^"]*)"/g, (m, k: string, v: string) => (v === "0001-01-01T00:00:00Z" ? m : `"${k}":"<time>"`));
@@ -304,14 +342,14 @@ function label(step: Step): string {
   return `${step.subject} ${step.body.length > 120 ? `${step.body.slice(0, 120)}…` : step.body}${hdrs}`;
 }
 
-/** Runs STEPS in order on a fresh server; returns every request with its answer. */
-async function run(binary?: string): Promise<Exchange[]> {
+/** Runs the steps in order on a fresh server; returns every request with its answer. */
+async function run(steps: Step[], config: string | undefined, binary?: string): Promise<Exchange[]> {
   const dir = mkdtempSync(join(tmpdir(), "nats-bun-jsapi-"));
-  const server = await startServer({ args: ["-js", "-sd", dir], ...(binary === undefined ? {} : { binary }) });
+  const server = await startServer({ args: ["-js", "-sd", dir], ...(binary === undefined ? {} : { binary }), ...(config === undefined ? {} : { config }) });
   const nc = await connect({ servers: server.url });
   try {
     const out: Exchange[] = [];
-    for (const step of STEPS) out.push({ request: label(step), response: await ask(nc, step) });
+    for (const step of steps) out.push({ request: label(step), response: await ask(nc, step) });
     return out;
   } finally {
     await nc.close();
@@ -320,39 +358,50 @@ async function run(binary?: string): Promise<Exchange[]> {
   }
 }
 
-let ours: Exchange[];
-let reference: Exchange[] | null = null;
-let recorded: Exchange[];
+type Runs = Record<string, Exchange[]>;
+let ours: Runs = {};
+let reference: Runs | null = null;
+let recorded: Runs;
+
+async function runAll(binary?: string): Promise<Runs> {
+  const out: Runs = {};
+  for (const s of SCENARIOS) out[s.name] = await run(s.steps, s.config, binary);
+  return out;
+}
 
 beforeAll(async () => {
   if (referenceBinary === null) console.warn("api_errors: no reference nats-server installed: the differential runs are skipped; the recorded reference answers still apply");
-  [ours, reference] = await Promise.all([run(), referenceBinary === null ? null : run(referenceBinary)]);
+  [ours, reference] = await Promise.all([runAll(), referenceBinary === null ? null : runAll(referenceBinary)]);
   if (UPDATE) {
     if (reference === null) throw new Error("UPDATE_REFERENCE=1 needs the reference nats-server");
     writeFileSync(FIXTURE, `${JSON.stringify(reference, null, 1)}\n`);
   }
-  recorded = JSON.parse(readFileSync(FIXTURE, "utf8")) as Exchange[];
+  recorded = JSON.parse(readFileSync(FIXTURE, "utf8")) as Runs;
 }, 60_000);
 
+const lines = (run: Exchange[] | undefined): string[] => (run ?? []).map((e) => `${e.request}\n  => ${e.response}`);
+
 describe("$JS.API errors, byte for byte as the reference", () => {
-  test("every answer is the recorded reference answer", () => {
-    expect(ours.map((e) => `${e.request}\n  => ${e.response}`)).toEqual(recorded.map((e) => `${e.request}\n  => ${e.response}`));
-  });
+  for (const { name } of SCENARIOS) {
+    test(`${name}: every answer is the recorded reference answer`, () => {
+      expect(lines(ours[name])).toEqual(lines(recorded[name]));
+    });
 
-  test.skipIf(referenceBinary === null)("differential: the reference nats-server answers the same", () => {
-    expect(ours.map((e) => `${e.request}\n  => ${e.response}`)).toEqual(reference!.map((e) => `${e.request}\n  => ${e.response}`));
-  });
+    test.skipIf(referenceBinary === null)(`${name}: differential: the reference nats-server answers the same`, () => {
+      expect(lines(ours[name])).toEqual(lines(reference![name]));
+    });
 
-  test.skipIf(referenceBinary === null)("the recording is current with the installed reference", () => {
-    expect(reference!.map((e) => `${e.request}\n  => ${e.response}`)).toEqual(recorded.map((e) => `${e.request}\n  => ${e.response}`));
-  });
+    test.skipIf(referenceBinary === null)(`${name}: the recording is current with the installed reference`, () => {
+      expect(lines(reference![name])).toEqual(lines(recorded[name]));
+    });
+  }
 
-  test("the list covers every error family it claims to", () => {
-    const codes = new Set(recorded.flatMap((e) => [...e.response.matchAll(/"err_code":(\d+)/g)].map((m) => Number(m[1]))));
+  test("the lists cover every error family they claim to", () => {
+    const codes = new Set(Object.values(recorded).flatMap((run) => run.flatMap((e) => [...e.response.matchAll(/"err_code":(\d+)/g)].map((m) => Number(m[1])))));
     // invalid JSON, bad request, not empty, stream not found, name in use, subject overlap, invalid config,
     // mismatch, path separators, replicas, sealed, purge/delete denied, store failed, wrong last seq/msg id,
-    // expected stream, message size, rollup, resources.
-    for (const code of [10025, 10003, 10038, 10059, 10058, 10065, 10052, 10056, 10128, 10074, 10133, 10109, 10110, 10057, 10077, 10071, 10070, 10060, 10054, 10111, 10028, 10043, 10037, 10049]) {
+    // expected stream, message size, rollup, memory/storage resources, insufficient resources.
+    for (const code of [10025, 10003, 10038, 10059, 10058, 10065, 10052, 10056, 10128, 10074, 10133, 10109, 10110, 10057, 10077, 10071, 10070, 10060, 10054, 10111, 10028, 10047, 10023, 10043, 10037, 10049]) {
       expect(codes).toContain(code);
     }
   });

@@ -87,7 +87,7 @@ export function handleApiRequest(
   const jsa = js.accounts.get(account.name);
   let response: Record<string, unknown>;
   if (jsa === undefined) {
-    response = { type: route.type, error: JsErr.notEnabledForAccount() };
+    response = errorResponse(route.type, JsErr.notEnabledForAccount());
   } else {
     const req: ApiRequest = { js, jsa, tokens, body: data.length === 0 ? "" : decoder.decode(data), raw: data, hdr, reply };
     // An error thrown (fail) is the reference's sendAPIErrResponse and counts in api.errors; an
@@ -213,29 +213,33 @@ function lookupStream(req: ApiRequest, name: string): Stream {
 }
 
 /**
- * A create or update request's config, with defaults, checked in the reference's order: the
- * config itself (checkStreamCfg), then the name in the subject, then (create) path separators.
+ * A create or update request's config, with defaults, checked in the reference's order. Create:
+ * the name in the subject, path separators and sealed come before the config itself
+ * (checkStreamCfg); update: the config itself comes first, then the name in the subject.
  */
 function decodeConfigRequest(req: ApiRequest, forCreate: boolean): StreamConfig {
   const cfg = decodeStreamConfig(requestObject(req, false));
+  if (forCreate) {
+    if (cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
+    if (streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+    if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
+  }
   checkName(cfg.name);
   applyStreamDefaults(cfg);
   const err = checkStreamConfig(cfg, false);
   if (err !== null) fail(err);
-  if (cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
-  if (forCreate && streamNameHasPathSeparators(cfg.name)) fail(JsErr.streamNameContainsPathSeparators());
+  if (!forCreate && cfg.name !== req.tokens[2]) fail(JsErr.streamMismatch());
   return cfg;
 }
 
 function streamCreate(req: ApiRequest): Record<string, unknown> {
   const jsa = req.jsa;
   const cfg = decodeConfigRequest(req, true);
-  if (cfg.sealed) fail(JsErr.streamInvalidConfig("stream configuration for create can not be sealed"));
   if (cfg.template_owner !== "") fail(JsErr.streamCreate("stream not owned by template"));
   const existing = jsa.streams.get(cfg.name);
   if (existing !== undefined) {
     if (!sameStreamConfig(existing.config, cfg)) fail(JsErr.streamNameExist());
-    return { type: `${T}stream_create_response`, ...existing.infoJson(), did_create: true };
+    return createResponse(existing);
   }
   for (const other of jsa.streams.values()) if (other.overlaps(cfg.subjects)) fail(JsErr.streamSubjectOverlap());
   checkLimits(req, cfg, null);
@@ -250,7 +254,13 @@ function streamCreate(req: ApiRequest): Record<string, unknown> {
     stream: cfg.name,
     action: "create",
   });
-  return { type: `${T}stream_create_response`, ...stream.infoJson(), did_create: true };
+  return createResponse(stream);
+}
+
+/** The create answer: config, created and state, without the domain (the reference leaves it out here). */
+function createResponse(stream: Stream): Record<string, unknown> {
+  const { domain: _domain, ...info } = stream.infoJson();
+  return { type: `${T}stream_create_response`, ...info, did_create: true };
 }
 
 function checkName(name: string): void {
@@ -327,9 +337,12 @@ function streamInfo(req: ApiRequest): Record<string, unknown> {
       (info.state as Record<string, unknown>).subjects = subjects;
       reorderState(info.state as Record<string, unknown>);
     }
-    o.total = names.length;
-    o.offset = offset;
-    o.limit = subjectsLimit;
+    // The reference fills in the paging fields only when some subject matched.
+    if (names.length > 0) {
+      o.total = names.length;
+      o.offset = offset;
+      o.limit = subjectsLimit;
+    }
   }
   return Object.assign(o, info);
 }

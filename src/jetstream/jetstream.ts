@@ -97,11 +97,16 @@ export class JsAccount implements StreamHost, SourceHost {
     return n;
   }
 
+  /**
+   * Whether a message of `addBytes` (as the store accounts it) may be stored. As the reference:
+   * the server refuses only once its limit is already exceeded (a message may take it over the
+   * limit), the account when the message would exceed the account's limit.
+   */
   checkStorage(storage: "file" | "memory", addBytes: number): ApiError | null {
+    const serverLimit = storage === "memory" ? this.js.config.maxMemory : this.js.config.maxStore;
+    if (this.js.usage(storage) > serverLimit) return JsErr.insufficientResources();
     const limit = storage === "memory" ? this.limits.maxMemory : this.limits.maxStore;
     if (limit >= 0 && this.usage(storage) + addBytes > limit) return JsErr.accountResourcesExceeded();
-    const serverLimit = storage === "memory" ? this.js.config.maxMemory : this.js.config.maxStore;
-    if (this.js.usage(storage) + addBytes > serverLimit) return JsErr.insufficientResources();
     return null;
   }
 

@@ -228,7 +228,9 @@ export class Stream {
       const perSubject = getHeader(hdr, "Nats-Expected-Last-Subject-Sequence");
       if (perSubject !== null && perSubject !== "") {
         const expected = parseSeqHeader(perSubject);
-        const last = this.store.loadLastMsg(subject);
+        // Nats-Expected-Last-Subject-Sequence-Subject (2.11) names the subject (wildcards allowed) to check instead.
+        const checked = getHeader(hdr, "Nats-Expected-Last-Subject-Sequence-Subject");
+        const last = this.store.loadLastMsg(checked !== null && checked !== "" ? textToByteString(checked) : subject);
         const actual = last === null ? 0 : last.seq;
         if (expected === null || expected !== actual) return { error: JsErr.streamWrongLastSequence(actual) };
       }
@@ -256,7 +258,9 @@ export class Stream {
     const hdrLen = hdr === null ? 0 : hdr.length;
     if (cfg.max_msg_size >= 0 && hdrLen + data.length > cfg.max_msg_size) return { error: JsErr.messageExceedsMaximum() };
     if (hdrLen > MAX_HEADER_BYTES) return { error: JsErr.streamHeaderExceedsMaximum() };
-    const limit = this.#host.checkStorage(cfg.storage, subject.length + hdrLen + data.length);
+    // Accounted as the stores count a message: memStoreMsgSize / fileStoreMsgSize.
+    const accounted = subject.length + hdrLen + data.length + (cfg.storage === "memory" ? 16 : 30 + (hdrLen > 0 ? 4 : 0));
+    const limit = this.#host.checkStorage(cfg.storage, accounted);
     if (limit !== null) return { error: limit };
 
     // Interest retention with no consumers: nothing would ever read it; the sequence is used up.
@@ -274,7 +278,10 @@ export class Stream {
     }
 
     let stored: { seq: number; ts: bigint };
-    const prevLast = this.store.state().lastSeq;
+    // Republished messages carry the previous sequence of the same subject (Nats-Last-Sequence),
+    // so that a subscriber can detect gaps per subject.
+    let prevLast = 0;
+    if (cfg.republish !== null) prevLast = this.store.loadLastMsg(subject)?.seq ?? 0;
     try {
       stored = this.store.storeMsg(subject, hdr, data, ttlMs > 0 ? ttlMs : undefined, nowNs());
     } catch (e) {

@@ -180,6 +180,7 @@ export class JsAccount implements StreamHost, SourceHost {
         });
         const stream = new Stream(this, config, meta.created ?? nsToRfc3339(nowNs()), store, sdir);
         this.streams.set(config.name, stream);
+        stream.rebuildDedup();
         stream.start();
         this.#recoverConsumers(stream);
         const st = store.state();

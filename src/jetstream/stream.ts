@@ -313,6 +313,30 @@ export class Stream {
     this.#dedup.set(id, { seq, expiresMs: Date.now() + windowMs });
   }
 
+  /** After a restart: the Nats-Msg-Id of messages still inside the duplicate window (the reference rebuilds it too). */
+  rebuildDedup(): void {
+    const windowNs = BigInt(Math.floor(this.config.duplicate_window));
+    if (windowNs <= 0n) return;
+    const cutoff = nowNs() - windowNs;
+    const st = this.store.state();
+    const found: { id: string; seq: number; ts: bigint }[] = [];
+    for (let seq = st.lastSeq; seq >= st.firstSeq && seq > 0; seq--) {
+      const m = this.store.loadMsg(seq);
+      if (m === null) continue;
+      if (m.ts < cutoff) break;
+      const id = m.hdr === null ? null : getHeader(m.hdr, "Nats-Msg-Id");
+      if (id !== null && id !== "") found.push({ id, seq, ts: m.ts });
+    }
+    const nowMs = Date.now();
+    for (let i = found.length - 1; i >= 0; i--) {
+      const f = found[i];
+      if (this.#dedup.has(f.id)) continue;
+      const expiresMs = nowMs + Number(f.ts - cutoff) / 1e6;
+      this.#dedup.set(f.id, { seq: f.seq, expiresMs });
+      this.#lastMsgId = f.id;
+    }
+  }
+
   #expireDedup(now: number): void {
     for (const [id, e] of this.#dedup) {
       if (e.expiresMs > now) break;

@@ -17,7 +17,7 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type PubAck, type StreamInfo } from "@nats-io/jetstream";
 import { startServer, type RunningServer } from "../harness/server.ts";
 
-const FILE_STORE_LANDED = false;
+const FILE_STORE_LANDED = true;
 const enabled = FILE_STORE_LANDED || process.env.NATS_BUN_FILE_STORE === "1";
 
 const cleanups: (() => Promise<void> | void)[] = [];

@@ -69,6 +69,11 @@ export class Block {
   fd = -1;
   mem: Bytes | null = null;
   flushed = 0;
+  /** fdatasyncs running in the thread pool on fd; the descriptor is closed after the last one. */
+  pendingSyncs = 0;
+  closeWhenIdle = false;
+  /** Sealed without its index written yet (written off the append path). */
+  needsIndex = false;
 
   #map: Bytes | null = null;
 

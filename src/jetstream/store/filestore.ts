@@ -39,6 +39,7 @@
 
 import {
   closeSync,
+  fdatasync,
   fdatasyncSync,
   fsyncSync,
   ftruncateSync,
@@ -93,7 +94,7 @@ export const fileStoreBlockSizeMinBytes = 64 * 1024;
 /** The active block's buffer starts at this size and doubles up to the block size. */
 export const fileStoreBufferInitialBytes = 64 * 1024;
 export const fileStoreSyncIntervalDefaultMs = 2 * 60_000;
-/** Sealed blocks smaller than this are not worth rewriting. */
+/** Sealed blocks smaller than this (or half a block, if less) are not worth rewriting. */
 export const fileStoreCompactMinBytes = 4 * 1024;
 
 export const MSGS_DIR = "msgs";
@@ -270,6 +271,8 @@ export class FileStore extends StoreCore<FileEntry> {
     try {
       this.#flushWithFloor();
       this.#fsync();
+      // A clean stop leaves every sealed block indexed, so the next open reads no payloads.
+      this.#writePendingIndexes();
     } catch (err) {
       failure = err;
     }
@@ -304,15 +307,7 @@ export class FileStore extends StoreCore<FileEntry> {
 
   /** Closes the active file and lets go of buffers and mappings. */
   #release(): void {
-    const a = this.#active;
-    if (a !== undefined && a.fd >= 0) {
-      try {
-        closeSync(a.fd);
-      } catch {
-        // Already failing: nothing more to do with this descriptor.
-      }
-      a.fd = -1;
-    }
+    if (this.#active !== undefined) this.#closeFd(this.#active);
     for (const b of this.#blocks) {
       b.mem = null;
       b.unmap();
@@ -433,37 +428,85 @@ export class FileStore extends StoreCore<FileEntry> {
     }
   }
 
-  #fsync(): void {
-    if (this.#unsynced) {
-      this.#fdatasync(this.#active);
-      this.#unsynced = false;
+  /**
+   * fdatasync in the thread pool, so that the event loop never waits for the disk on the
+   * append path (sealing a block, the sync_interval timer); the descriptor stays open until
+   * it is done.
+   */
+  #fdatasyncInBackground(b: Block): void {
+    if (b.fd < 0) return;
+    b.pendingSyncs++;
+    fdatasync(b.fd, (err) => {
+      b.pendingSyncs--;
+      if (err !== null) this.#warn(`stream "${this.config.name}": syncing ${b.path}: ${err.message}`);
+      if (b.pendingSyncs === 0 && b.closeWhenIdle) {
+        b.closeWhenIdle = false;
+        this.#closeFd(b);
+      }
+    });
+  }
+
+  /** Closes a block's descriptor now, or after its background syncs. */
+  #closeFd(b: Block): void {
+    if (b.fd < 0) return;
+    if (b.pendingSyncs > 0) {
+      b.closeWhenIdle = true;
+      return;
     }
+    try {
+      closeSync(b.fd);
+    } catch {
+      // Nothing more can be done with this descriptor.
+    }
+    b.fd = -1;
+  }
+
+  /** Everything written so far reaches the disk before this returns (sync(), stop()). */
+  #fsync(): void {
+    const a = this.#active;
+    for (const b of this.#blocks) {
+      // Sealed blocks still open are those whose background sync has not finished.
+      if (b.fd >= 0 && (b !== a || this.#unsynced || b.pendingSyncs > 0)) this.#fdatasync(b);
+    }
+    this.#unsynced = false;
     if (this.#dirUnsynced) {
       fsyncDir(this.#msgsDir);
       this.#dirUnsynced = false;
     }
   }
 
-  /** Seals the active block (written, synced, indexed, then read through a mapping) and starts the next. */
+  /**
+   * Seals the active block and starts the next. The sealed block is synced in the background
+   * (with syncAlways every write was already synced), indexed by the maintenance task, and
+   * read through a mapping from now on.
+   */
   #rotate(): void {
     this.#flush();
     const a = this.#active;
-    this.#fdatasync(a);
+    if (this.#unsynced) this.#fdatasyncInBackground(a);
     this.#unsynced = false;
+    this.#closeFd(a);
     const mem = a.mem!;
-    try {
-      writeBlockIndex(a, mem, a.size);
-    } catch (err) {
-      // Only a cache: the next open scans the block instead.
-      this.#warn(`writing the index of ${a.path}: ${(err as Error).message}`);
-    }
-    closeSync(a.fd);
-    a.fd = -1;
     a.mem = null;
+    a.needsIndex = true;
     const next = this.#createBlock(a.index + 1);
     // Reuse the buffer unless a huge record made it bigger than a block.
     next.mem = mem.u8.length <= this.#blockSize ? mem : allocBytes(Math.min(this.#blockSize, fileStoreBufferInitialBytes));
     this.#active = next;
+    this.#queueMaintenance();
+  }
+
+  #writePendingIndexes(): void {
+    for (const b of this.#blocks) {
+      if (!b.needsIndex || b === this.#active) continue;
+      b.needsIndex = false;
+      try {
+        writeBlockIndex(b, b.bytes(), b.size);
+      } catch (err) {
+        // Only a cache: the next open scans the block instead.
+        this.#warn(`writing the index of ${b.path}: ${(err as Error).message}`);
+      }
+    }
   }
 
   #createBlock(index: number): Block {
@@ -522,6 +565,7 @@ export class FileStore extends StoreCore<FileEntry> {
       this.#maintenanceTimer = null;
       if (this.closed) return;
       try {
+        this.#writePendingIndexes();
         this.compactBlocks();
       } catch (err) {
         this.#warn(`stream "${this.config.name}": compacting blocks: ${(err as Error).message}`);
@@ -550,28 +594,31 @@ export class FileStore extends StoreCore<FileEntry> {
     for (const b of candidates) {
       if (b === this.#active || !this.#blocks.includes(b)) continue;
       if (b.live === 0) removing.push(b);
-      else if (b.size >= fileStoreCompactMinBytes && b.liveBytes * 2 < b.size) rewriting.push(b);
+      else if (b.size >= Math.min(fileStoreCompactMinBytes, this.#blockSize / 2) && b.liveBytes * 2 < b.size) rewriting.push(b);
     }
     if (removing.length === 0 && rewriting.length === 0) return;
     const going = new Set<Block>([...removing, ...rewriting]);
 
-    // First make the removal durable without these blocks' markers: tombstones still needed,
-    // and a floor record for the first and last sequence.
+    // First write what must outlive these blocks: the tombstones in them that still hide a
+    // message elsewhere, and a floor record with the first and last sequence. With syncAlways
+    // the flush syncs them; otherwise they reach the disk before the unlinks below do on a
+    // journalling file system that orders data before metadata (ext4's default), and within
+    // sync_interval in any case.
     const withMsgs = this.#blocks.filter((b) => b.msgRecords > 0);
     for (const b of going) this.#carryTombstones(b, going, withMsgs);
     this.#appendMarker(RecordKind.floor, this.firstSeq, this.lastSeq, this.lastTs);
     this.#flush();
-    this.#fsync();
 
     for (const b of rewriting) this.#rewriteBlock(b);
     for (const b of removing) {
       removeFileIfExists(b.path);
       removeFileIfExists(b.indexPath);
       b.unmap();
+      b.needsIndex = false;
       this.#blocks.splice(this.#blocks.indexOf(b), 1);
     }
     this.#dirUnsynced = true;
-    this.#fsync();
+    if (this.#syncAlways) this.#fsync();
   }
 
   /** Copies the tombstones of `b` that still hide a message record in another block to the active block. */
@@ -621,6 +668,7 @@ export class FileStore extends StoreCore<FileEntry> {
     b.liveBytes = total;
     b.firstMsgSeq = keep.length > 0 ? keep[0].seq : 0;
     b.lastMsgSeq = keep.length > 0 ? keep[keep.length - 1].seq : 0;
+    b.needsIndex = false;
     try {
       writeBlockIndex(b, out, total);
     } catch (err) {
@@ -682,10 +730,18 @@ export class FileStore extends StoreCore<FileEntry> {
     }
   }
 
+  /** sync_interval: written data to the disk, in the background. */
   #onSyncTimer(): void {
     if (this.closed) return;
     try {
-      this.sync();
+      this.#flushWithFloor();
+      if (this.#unsynced) this.#fdatasyncInBackground(this.#active);
+      this.#unsynced = false;
+      if (this.#dirUnsynced) {
+        fsyncDir(this.#msgsDir);
+        this.#dirUnsynced = false;
+      }
+      for (const c of this.#consumers.values()) c.sync();
     } catch (err) {
       this.#warn((err as Error).message);
     }

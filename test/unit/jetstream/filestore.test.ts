@@ -136,6 +136,22 @@ describe("file store: reopen", () => {
     expect(r.state()).toMatchObject({ firstSeq: 3, lastSeq: 3 });
   });
 
+  test("expiry timers are armed again on open", async () => {
+    const box = openBox({ maxAgeMs: 60_000 });
+    box.store.storeMsg("a", null, bytes("keep"));
+    box.store.storeMsg("b", null, bytes("short"), 40);
+    const r = box.reopen();
+    const gone = await new Promise<[number, string]>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("no TTL expiry within 2 s of reopening")), 2000);
+      r.onRemove((seq, _subject, reason) => {
+        clearTimeout(t);
+        resolve([seq, reason]);
+      });
+    });
+    expect(gone).toEqual([2, "ttl"]);
+    expect(dump(r).map(([q]) => q)).toEqual([1]);
+  });
+
   test("consumer state survives stop and reopen; sync makes updates durable", () => {
     const box = openBox();
     const c = box.store.consumerStore("dur/1");

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { openFileStore, StoreError, type StreamStore } from "../../../src/jetstream/store/store.ts";
+import { flushFileStores, openFileStore, StoreError, type StreamStore } from "../../../src/jetstream/store/store.ts";
 import type { FileStore } from "../../../src/jetstream/store/filestore.ts";
 import { RECORD_HEADER_BYTES } from "../../../src/jetstream/store/record.ts";
 import { FakeClock, HDR, StoreBox, bytes, config, dump, tempDir, text } from "./store_harness.ts";
@@ -300,6 +300,27 @@ describe("file store: crash consistency", () => {
     expect(st.lastSeq).toBeGreaterThanOrEqual(maxAcked);
     expect(blockFiles(dir).length).toBeGreaterThan(3);
   }, 30_000);
+});
+
+describe("file store: coalesced writes", () => {
+  test("appends wait for flushFileStores (or the end of the task), then are in the files", async () => {
+    for (const syncAlways of [false, true]) {
+      const box = openBox({}, { coalesceWrites: true, syncAlways, blockSizeBytes: 1024 });
+      const s = box.store;
+      for (let i = 1; i <= 3; i++) s.storeMsg("a", null, bytes(`m${i}`));
+      expect(dump(s).length).toBe(3); // readable at once, from memory
+      expect(openDir(crashCopy(box)).state().messages).toBe(0);
+      flushFileStores();
+      expect(dump(openDir(crashCopy(box)))).toEqual(dump(s));
+      for (let i = 4; i <= 40; i++) s.storeMsg("a", null, bytes(`m${i}`)); // crosses blocks
+      s.removeMsg(2); // a removal is written at once, with the appends before it
+      s.storeMsg("a", null, bytes("m41"));
+      expect(openDir(crashCopy(box)).state()).toMatchObject({ messages: 39, lastSeq: 40 });
+      await Promise.resolve(); // the microtask that bounds the wait
+      expect(dump(openDir(crashCopy(box)))).toEqual(dump(s));
+      expect(dump(box.reopen()).length).toBe(40);
+    }
+  });
 });
 
 describe("file store: damaged files", () => {

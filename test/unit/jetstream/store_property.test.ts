@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { cpSync, rmSync } from "node:fs";
-import { createMemoryStore, openFileStore, StoreError, type StoreConfig, type StreamStore } from "../../../src/jetstream/store/store.ts";
+import { createMemoryStore, flushFileStores, openFileStore, StoreError, type StoreConfig, type StreamStore } from "../../../src/jetstream/store/store.ts";
 import type { FileStore } from "../../../src/jetstream/store/filestore.ts";
 import { FakeClock, HDR, bytes, config, msgSize, tempDir } from "./store_harness.ts";
 
@@ -95,14 +95,14 @@ function observe(s: StreamStore, kind: "memory" | "file"): unknown {
 describe("memory store and file store agree", () => {
   test("on random operation sequences, through reopens and crashes", () => {
     fc.assert(
-      fc.property(cfgArb, fc.array(opArb, { minLength: 10, maxLength: 60, size: "max" }), fc.integer({ min: 200, max: 2000 }), (cfgParts, ops, blockSizeBytes) => {
+      fc.property(cfgArb, fc.array(opArb, { minLength: 10, maxLength: 60, size: "max" }), fc.integer({ min: 200, max: 2000 }), fc.boolean(), (cfgParts, ops, blockSizeBytes, coalesceWrites) => {
         const clock = new FakeClock();
         let cfg: StoreConfig = config({ ...cfgParts });
         const mem = createMemoryStore({ ...cfg, storage: "memory" }, { clock });
         open.push(mem);
         let dir = tempDir("nats-bun-prop-");
         dirs.push(dir);
-        const fileOptions = { clock, blockSizeBytes, warn: (t: string) => { throw new Error(`unexpected warning: ${t}`); } };
+        const fileOptions = { clock, blockSizeBytes, coalesceWrites, warn: (t: string) => { throw new Error(`unexpected warning: ${t}`); } };
         let file = openFileStore(dir, cfg, fileOptions);
         open.push(file);
         for (const o of ops) {
@@ -152,6 +152,8 @@ describe("memory store and file store agree", () => {
               break;
             case "reopen":
               if (o.crash) {
+                // With coalesced writes the server flushes stores before any ack leaves.
+                flushFileStores();
                 const copy = tempDir("nats-bun-prop-");
                 dirs.push(copy);
                 cpSync(dir, copy, { recursive: true });

@@ -94,6 +94,10 @@ export class Block {
     return this.#map;
   }
 
+  get mapped(): boolean {
+    return this.#map !== null;
+  }
+
   /** Forget the mapping (the file was replaced or removed); the next read maps anew. */
   unmap(): void {
     this.#map = null;

@@ -97,6 +97,12 @@ export const fileStoreBlockSizeMinBytes = 64 * 1024;
 /** The active block's buffer starts at this size and doubles up to the block size. */
 export const fileStoreBufferInitialBytes = 64 * 1024;
 export const fileStoreSyncIntervalDefaultMs = 2 * 60_000;
+/**
+ * Sealed blocks mapped at once, per store. Mappings are released by the garbage collector
+ * once dropped, and Linux allows 65530 per process (vm.max_map_count): a replay through a
+ * stream of thousands of blocks must not keep them all.
+ */
+export const fileStoreMappedBlocksMax = 64;
 /** Sealed blocks smaller than this (or half a block, if less) are not worth rewriting. */
 export const fileStoreCompactMinBytes = 4 * 1024;
 
@@ -153,6 +159,8 @@ export class FileStore extends StoreCore<FileEntry> {
   #unsynced = false;
   #dirUnsynced = false;
   #consumers = new Map<string, FileConsumerStore>();
+  /** Sealed blocks with a mapping, oldest mapped first. */
+  #mapped = new Set<Block>();
 
   constructor(dir: string, config: StoreConfig, options: FileStoreOpenOptions) {
     super(config, options.clock ?? wallClock);
@@ -205,7 +213,7 @@ export class FileStore extends StoreCore<FileEntry> {
 
   protected readMsg(e: FileEntry): { hdr: Uint8Array | null; data: Uint8Array } {
     const b = e.block;
-    const { u8, dv } = b.bytes();
+    const { u8, dv } = this.#view(b);
     const off = e.off;
     const end = off + e.len;
     if (
@@ -321,6 +329,28 @@ export class FileStore extends StoreCore<FileEntry> {
       b.mem = null;
       b.unmap();
     }
+    this.#mapped.clear();
+  }
+
+  /** Sealed blocks mapped now (tests, monitoring). */
+  get mappedBlocks(): number {
+    let n = 0;
+    for (const b of this.#blocks) if (b.mapped) n++;
+    return n;
+  }
+
+  /** A block's bytes; keeps at most fileStoreMappedBlocksMax sealed blocks mapped. */
+  #view(b: Block): Bytes {
+    if (b.mem === null && !b.mapped) {
+      const mapped = this.#mapped;
+      mapped.add(b);
+      if (mapped.size > fileStoreMappedBlocksMax) {
+        const oldest = mapped.values().next().value!;
+        mapped.delete(oldest);
+        oldest.unmap();
+      }
+    }
+    return b.bytes();
   }
 
   // ---- consumers -------------------------------------------------------------------------
@@ -528,7 +558,7 @@ export class FileStore extends StoreCore<FileEntry> {
       if (!b.needsIndex || b === this.#active) continue;
       b.needsIndex = false;
       try {
-        writeBlockIndex(b, b.bytes(), b.size);
+        writeBlockIndex(b, this.#view(b), b.size);
       } catch (err) {
         // Only a cache: the next open scans the block instead.
         this.#warn(`writing the index of ${b.path}: ${(err as Error).message}`);
@@ -556,7 +586,7 @@ export class FileStore extends StoreCore<FileEntry> {
   /** Overwrites a message's record in place: kind "erased", random subject, headers and payload. */
   #eraseRecord(e: FileEntry): void {
     const b = e.block;
-    const src = b.bytes().u8;
+    const src = this.#view(b).u8;
     const rec = src.slice(e.off, e.off + e.len);
     const dv = new DataView(rec.buffer);
     for (let p = RECORD_HEADER_BYTES; p < rec.length; p += 65536) crypto.getRandomValues(rec.subarray(p, Math.min(rec.length, p + 65536)));
@@ -569,7 +599,7 @@ export class FileStore extends StoreCore<FileEntry> {
         if (this.#syncAlways) this.#fdatasync(b);
         else this.#unsynced = true;
       } else {
-        // The index keeps a copy of the header, now stale: remove it first.
+        // The index keeps a copy of the header, now stale: remove it first, write it anew later.
         removeFileIfExists(b.indexPath);
         const fd = openSync(b.path, "r+");
         try {
@@ -578,6 +608,8 @@ export class FileStore extends StoreCore<FileEntry> {
         } finally {
           closeSync(fd);
         }
+        b.needsIndex = true;
+        this.#queueMaintenance();
       }
     } catch (err) {
       throw new StoreError("io", `stream "${this.config.name}": erasing message ${e.seq} in ${b.path}: ${(err as Error).message}`, { cause: err });
@@ -641,6 +673,7 @@ export class FileStore extends StoreCore<FileEntry> {
       removeFileIfExists(b.path);
       removeFileIfExists(b.indexPath);
       b.unmap();
+      this.#mapped.delete(b);
       b.needsIndex = false;
       this.#blocks.splice(this.#blocks.indexOf(b), 1);
     }
@@ -650,7 +683,7 @@ export class FileStore extends StoreCore<FileEntry> {
 
   /** Copies the tombstones of `b` that still hide a message record in another block to the active block. */
   #carryTombstones(b: Block, going: Set<Block>, withMsgs: Block[]): void {
-    const { u8, dv } = b.bytes();
+    const { u8, dv } = this.#view(b);
     for (let off = 0; off < b.size; off += dv.getUint32(off + OFF_LENGTH, true)) {
       if (u8[off + OFF_KIND] !== RecordKind.delete) continue;
       const seq = readSeq(dv, off + OFF_SEQ);
@@ -663,7 +696,7 @@ export class FileStore extends StoreCore<FileEntry> {
 
   /** Rewrites a sealed block with only its live messages: new file, fsync, rename over the old one. */
   #rewriteBlock(b: Block): void {
-    const src = b.bytes().u8;
+    const src = this.#view(b).u8;
     const keep: FileEntry[] = [];
     for (let s = b.firstMsgSeq; s <= b.lastMsgSeq; s++) {
       const e = this.msgs.get(s);
@@ -799,7 +832,7 @@ export class FileStore extends StoreCore<FileEntry> {
       }
       return true;
     }
-    const bytes = b.bytes();
+    const bytes = this.#view(b);
     const good = this.#scan(b, bytes, size);
     if (good < size) {
       this.#truncate(b, good, size);

@@ -8,7 +8,7 @@ import fc from "fast-check";
 import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { flushFileStores, openFileStore, StoreError, type StreamStore } from "../../../src/jetstream/store/store.ts";
-import type { FileStore } from "../../../src/jetstream/store/filestore.ts";
+import { fileStoreMappedBlocksMax, type FileStore } from "../../../src/jetstream/store/filestore.ts";
 import { RECORD_HEADER_BYTES } from "../../../src/jetstream/store/record.ts";
 import { FakeClock, HDR, StoreBox, bytes, config, dump, tempDir, text } from "./store_harness.ts";
 
@@ -607,6 +607,15 @@ describe("file store: space", () => {
     const state = s.state();
     expect(state).toMatchObject({ messages: 100, firstSeq: 901, lastSeq: 1000 });
     expect(box.reopen().state()).toEqual(state);
+  });
+
+  test("reads through many sealed blocks keep a bounded number of them mapped", () => {
+    const box = openBox({}, { blockSizeBytes: 256 });
+    const s = box.store;
+    for (let i = 1; i <= 600; i++) s.storeMsg("r", null, bytes(`record ${i} `.padEnd(100, ".")));
+    expect(blockFiles(box.dir!).length).toBeGreaterThan(fileStoreMappedBlocksMax * 2);
+    for (let round = 0; round < 2; round++) for (let q = 1; q <= 600; q++) expect(text(s.loadMsg(q)!.data)).toStartWith(`record ${q} `);
+    expect((s as FileStore).mappedBlocks).toBe(fileStoreMappedBlocksMax);
   });
 
   test("erase overwrites the message's bytes on disk", () => {

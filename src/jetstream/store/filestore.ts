@@ -22,8 +22,10 @@
 //   connections, including early ones in the middle of a read); a microtask also calls it
 //   after the current task, as a bound, not as the guarantee. Off by default.
 // - fsync: every write with syncAlways (fdatasync), else every syncIntervalMs (2 minutes by
-//   default, the reference's sync_interval), and whenever a block is sealed, compacted or
-//   removed (before anything is deleted).
+//   default, the reference's sync_interval) and when a block is sealed — both in the thread
+//   pool, the event loop does not wait for the disk — and on sync() and stop(). A compaction
+//   writes its floor record and carried tombstones before it unlinks or renames anything (and
+//   syncs them first with syncAlways); a rewritten block is fsynced before it is renamed in.
 // - Removals the store makes by itself — max_msgs, max_bytes, max_msgs_per_subject, max_age and
 //   TTL — are not written at once: a moved first sequence rides in the next record's header
 //   and a tombstone waits in the active block's buffer until the next write or the end of the
@@ -37,8 +39,14 @@
 // floor record keeps the first and last sequence. This runs after the operation that caused it
 // (a zero-delay timer), not inside a publish.
 //
-// Reads: sealed blocks through a shared memory mapping (mmap.ts), the active block from its
-// in-memory copy; every read checks the record's checksum and sequence.
+// Reads: sealed blocks through a shared memory mapping (mmap.ts; at most
+// fileStoreMappedBlocksMax at once), the active block from its in-memory copy; every read
+// checks the record's checksum and sequence and throws StoreError("io") on a mismatch.
+//
+// Recovery on open: blocks in order; a sealed block with a current index (block.ts) is read
+// from the index alone, any other is scanned with every checksum checked. The first bad
+// record (torn, or failing its checksum) and everything after it in that block is cut off
+// with a warning; later blocks are kept. Then limits and expiry are applied (see above).
 
 import {
   closeSync,

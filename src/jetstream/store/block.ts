@@ -69,6 +69,11 @@ export class Block {
   fd = -1;
   mem: Bytes | null = null;
   flushed = 0;
+  /** fdatasyncs running in the thread pool on fd; the descriptor is closed after the last one. */
+  pendingSyncs = 0;
+  closeWhenIdle = false;
+  /** Sealed without its index written yet (written off the append path). */
+  needsIndex = false;
 
   #map: Bytes | null = null;
 
@@ -87,6 +92,10 @@ export class Block {
     if (this.mem !== null) return this.mem;
     if (this.#map === null) this.#map = bytesOver(mapFile(this.path, this.size));
     return this.#map;
+  }
+
+  get mapped(): boolean {
+    return this.#map !== null;
   }
 
   /** Forget the mapping (the file was replaced or removed); the next read maps anew. */

@@ -5,8 +5,8 @@
 // property test check that they do not.
 //
 // Every stored message has an in-memory entry (sequence, subject, timestamp, accounted size and
-// whatever the subclass needs to find its bytes). Entries are kept in a Map keyed by sequence;
-// scans walk sequences in order, skipping holes.
+// whatever the subclass needs to find its bytes). Entries are kept in a SeqMap (seq_map.ts: an
+// array window over the live sequences); scans walk sequences in order, skipping holes.
 
 import type {
   ConsumerStore,
@@ -19,6 +19,7 @@ import type {
 } from "./store.ts";
 import { StoreError } from "./store_error.ts";
 import { compileFilter, type SubjectFilter } from "./subject_filter.ts";
+import { SeqMap } from "./seq_map.ts";
 
 export interface EntryBase {
   seq: number;
@@ -113,7 +114,7 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
 
   protected config: StoreConfig;
   protected readonly clock: Clock;
-  protected readonly msgs = new Map<number, E>();
+  protected readonly msgs = new SeqMap<E>();
   protected readonly subjects = new Map<string, SubjectState>();
   protected count = 0;
   protected bytes = 0;

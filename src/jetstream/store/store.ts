@@ -119,10 +119,16 @@ export interface FileStoreOptions {
   syncAlways?: boolean;
   /** Where recovery reports what it repaired (a torn tail cut off, …); default console.warn. */
   warn?: (text: string) => void;
+  /**
+   * Appends wait in memory until flushFileStores() (one write per store per batch instead of
+   * one per message). Only safe when the server calls flushFileStores() before every socket
+   * write, so that no PubAck leaves before its message is written. Default false.
+   */
+  coalesceWrites?: boolean;
 }
 
 /** Opens (recovering) or creates a file store in dir: `openFileStore(dir, config, options?)`. */
-export { openFileStore } from "./filestore.ts";
+export { openFileStore, flushFileStores } from "./filestore.ts";
 /** `createMemoryStore(config)`. */
 export { createMemoryStore } from "./memstore.ts";
 /** Stream metadata (config JSON written by the stream layer) next to the store: atomic write (tmp + fsync + rename) and read. */

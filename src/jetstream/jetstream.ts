@@ -123,7 +123,7 @@ export class JsAccount implements StreamHost, SourceHost {
   openStore(config: StreamConfig): { store: StreamStore; dir: string | null } {
     if (config.storage === "memory") return { store: createMemoryStore(storeConfigFor(config)), dir: null };
     const dir = join(this.streamsDir, config.name);
-    const options: FileStoreOptions = { syncAlways: this.js.config.syncAlways };
+    const options: FileStoreOptions = { syncAlways: this.js.config.syncAlways, coalesceWrites: true, warn: (t) => this.warn(`JetStream file store '${this.account.name} > ${config.name}': ${t}`) };
     if (this.js.config.syncIntervalMs > 0) options.syncIntervalMs = this.js.config.syncIntervalMs;
     return { store: openFileStore(dir, storeConfigFor(config), options), dir };
   }
@@ -176,6 +176,8 @@ export class JsAccount implements StreamHost, SourceHost {
         applyStreamDefaults(config);
         const store = openFileStore(sdir, storeConfigFor(config), {
           syncAlways: this.js.config.syncAlways,
+          coalesceWrites: true,
+          warn: (t) => this.warn(`JetStream file store '${this.account.name} > ${config.name}': ${t}`),
           ...(this.js.config.syncIntervalMs > 0 ? { syncIntervalMs: this.js.config.syncIntervalMs } : {}),
         });
         const stream = new Stream(this, config, meta.created ?? nsToRfc3339(nowNs()), store, sdir);

@@ -8,6 +8,7 @@
 import type { Socket } from "bun";
 import * as C from "../constants.ts";
 import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
+import { flushFileStores } from "../jetstream/store/store.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
@@ -425,6 +426,8 @@ export class ClientConnection implements ParserSink {
    */
   flush(): boolean {
     this.dirty = false;
+    // JetStream acks may be in this buffer: the file store's coalesced appends reach the OS first.
+    flushFileStores();
     if (this.writeBlocked) return false;
     const out = this.out;
     const pending = out.tail - out.head;

@@ -283,7 +283,7 @@ export class Stream {
     let prevLast = 0;
     if (cfg.republish !== null) prevLast = this.store.loadLastMsg(subject)?.seq ?? 0;
     try {
-      stored = this.store.storeMsg(subject, hdr, data, ttlMs > 0 ? ttlMs : undefined, nowNs());
+      stored = this.store.storeMsg(subject, hdr, data, ttlMs > 0 || ttlMs === -1 ? ttlMs : undefined, nowNs());
     } catch (e) {
       if (e instanceof StoreError) return { error: JsErr.streamStoreFailed(storeErrorText(e)) };
       throw e;

@@ -127,6 +127,8 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   #consumerCount = 0;
   #onRemove: RemoveCallback | null = null;
   #ttl = new DeadlineHeap();
+  /** Messages stored with "Nats-TTL: never" (exempt from max_age). */
+  #neverCount = 0;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #timerAtMs = 0;
 
@@ -209,10 +211,12 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
 
     const seq = this.lastSeq + 1;
     const stamp = ts ?? this.clock.nowNs();
-    const expiresNs = ttlMs !== undefined && ttlMs > 0 ? stamp + BigInt(Math.floor(ttlMs)) * NS_PER_MS : 0n;
+    // ttlMs -1: "Nats-TTL: never" — exempt from max_age too (ADR-43); kept as expiresNs -1.
+    const expiresNs = ttlMs === -1 ? -1n : ttlMs !== undefined && ttlMs > 0 ? stamp + BigInt(Math.floor(ttlMs)) * NS_PER_MS : 0n;
     const entry = this.writeMsg(seq, subject, hdr, data, stamp, expiresNs);
     this.#index(entry);
-    if (expiresNs !== 0n) this.#ttl.push(expiresNs, seq);
+    if (expiresNs > 0n) this.#ttl.push(expiresNs, seq);
+    else if (expiresNs < 0n) this.#neverCount++;
 
     if (ss !== undefined && maxPer > 0 && ss.msgs > maxPer) this.#enforcePerSubject(subject, ss, maxPer);
     this.#enforceMsgsAndBytes();
@@ -224,7 +228,8 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   /** Adds an entry to the index (appends and recovery). */
   protected indexEntry(entry: E): void {
     this.#index(entry);
-    if (entry.expiresNs !== 0n) this.#ttl.push(entry.expiresNs, entry.seq);
+    if (entry.expiresNs > 0n) this.#ttl.push(entry.expiresNs, entry.seq);
+    else if (entry.expiresNs < 0n) this.#neverCount++;
   }
 
   #index(entry: E): void {
@@ -370,6 +375,7 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   /** Removes an entry from the index and every count; no persistence, no callback. */
   #drop(e: E): void {
     const seq = e.seq;
+    if (e.expiresNs < 0n) this.#neverCount--;
     this.msgs.delete(seq);
     this.count--;
     this.bytes -= e.size;
@@ -607,9 +613,21 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
     const maxAgeMs = this.config.maxAgeMs;
     if (maxAgeMs > 0) {
       const cutoff = now - BigInt(Math.floor(maxAgeMs)) * NS_PER_MS;
-      while (this.count > 0 && this.firstTs <= cutoff) {
-        this.#remove(this.msgs.get(this.firstSeq)!, "max_age", false);
-        n++;
+      if (this.#neverCount === 0) {
+        while (this.count > 0 && this.firstTs <= cutoff) {
+          this.#remove(this.msgs.get(this.firstSeq)!, "max_age", false);
+          n++;
+        }
+      } else {
+        // Messages marked "never" stay: walk past them.
+        for (let seq = this.firstSeq; seq <= this.lastSeq && this.count > 0; seq++) {
+          const e = this.msgs.get(seq);
+          if (e === undefined) continue;
+          if (e.ts > cutoff) break;
+          if (e.expiresNs < 0n) continue;
+          this.#remove(e, "max_age", false);
+          n++;
+        }
       }
     }
     const heap = this.#ttl;
@@ -617,7 +635,7 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
       const seq = heap.peekSeq();
       heap.pop();
       const e = this.msgs.get(seq);
-      if (e === undefined || e.expiresNs === 0n) continue;
+      if (e === undefined || e.expiresNs <= 0n) continue;
       this.#remove(e, "ttl", false);
       n++;
     }
@@ -628,7 +646,21 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
   #armTimer(): void {
     if (this.closed) return;
     let dueNs = 0n;
-    if (this.config.maxAgeMs > 0 && this.count > 0) dueNs = this.firstTs + BigInt(Math.floor(this.config.maxAgeMs)) * NS_PER_MS;
+    if (this.config.maxAgeMs > 0 && this.count > 0) {
+      let oldestTs = this.firstTs;
+      if (this.#neverCount > 0) {
+        // The oldest message max_age applies to (none when all are "never").
+        oldestTs = -1n;
+        for (let seq = this.firstSeq; seq <= this.lastSeq; seq++) {
+          const e = this.msgs.get(seq);
+          if (e !== undefined && e.expiresNs >= 0n) {
+            oldestTs = e.ts;
+            break;
+          }
+        }
+      }
+      if (oldestTs >= 0n) dueNs = oldestTs + BigInt(Math.floor(this.config.maxAgeMs)) * NS_PER_MS;
+    }
     // Drop TTL entries of messages already gone so that the heap top is live.
     const heap = this.#ttl;
     while (heap.size > 0 && !this.msgs.has(heap.peekSeq())) heap.pop();

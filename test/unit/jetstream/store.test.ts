@@ -405,6 +405,26 @@ for (const kind of KINDS) {
       expect(dump(s).map(([q]) => q)).toEqual([2]);
     });
 
+    test("Nats-TTL never (ttl -1) is exempt from max_age, also after a reopen", () => {
+      const clock = new FakeClock();
+      const box = open(kind, { maxAgeMs: 1000 }, clock);
+      let s = box.store;
+      s.storeMsg("a", null, bytes("1"), -1);
+      s.storeMsg("b", null, bytes("2"));
+      s.storeMsg("c", null, bytes("3"), -1);
+      clock.advanceMs(600);
+      s.storeMsg("d", null, bytes("4"));
+      clock.advanceMs(500);
+      s.updateConfig(config({ storage: kind, maxAgeMs: 1000 }));
+      expect(dump(s).map(([q]) => q)).toEqual([1, 3, 4]);
+      if (kind === "file") {
+        s = box.reopen(config({ storage: kind, maxAgeMs: 1000 }));
+        clock.advanceMs(1000);
+        s.updateConfig(config({ storage: kind, maxAgeMs: 1000 }));
+        expect(dump(s).map(([q]) => q)).toEqual([1, 3]);
+      }
+    });
+
     test("per-message TTL", async () => {
       const s = open(kind).store;
       s.storeMsg("a", null, bytes("1"));

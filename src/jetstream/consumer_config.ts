@@ -211,6 +211,9 @@ export function checkConsumerConfig(c: ConsumerConfig, stream: StreamConfig): Ap
   } else {
     if (c.opt_start_seq > 0) return CErr.invalidPolicy(`consumer delivery policy is deliver ${policyName[dp]}, but optional start sequence is also set`);
     if (c.opt_start_time !== null) return CErr.invalidPolicy(`consumer delivery policy is deliver ${policyName[dp]}, but optional start time is also set`);
+    if (dp === "last_per_subject" && c.filter_subject === "" && (c.filter_subjects === null || c.filter_subjects.length === 0)) {
+      return CErr.invalidPolicy("consumer delivery policy is deliver last per subject, but optional filter subject is not set");
+    }
   }
   if (c.sample_freq !== "") {
     const s = c.sample_freq.endsWith("%") ? c.sample_freq.slice(0, -1) : c.sample_freq;

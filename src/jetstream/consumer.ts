@@ -22,7 +22,7 @@ import {
 } from "./consumer_config.ts";
 import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
 import type { Stream } from "./stream.ts";
-import { mergeHeaders } from "./stream.ts";
+import { mergeHeaders, parseGoDuration } from "./stream.ts";
 import type { ConsumerState, ConsumerStore, StoredMessage } from "./store/store.ts";
 
 interface PendingEntry {
@@ -727,7 +727,7 @@ export class Consumer {
     this.#lastActivityMs = Date.now();
     let sendAckAck = reply !== "";
     if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq);
-    else if (body.startsWith("-NAK")) this.#nak(sseq, dc, body.slice(4).trim());
+    else if (body.startsWith("-NAK")) this.#nak(sseq, dseq, dc, body.slice(4).trim());
     else if (body.startsWith("+WPI")) this.#progress(sseq);
     else if (body.startsWith("+TERM")) this.#term(sseq, dseq, dc, body.slice(5).trim());
     else if (body.startsWith("+NXT")) {
@@ -778,19 +778,31 @@ export class Consumer {
     if (floorS > this.#ackFloor.s) this.#ackFloor = { c: Math.max(this.#ackFloor.c, floorC), s: floorS };
   }
 
-  #nak(sseq: number, dc: number, arg: string): void {
+  #nak(sseq: number, dseq: number, dc: number, arg: string): void {
     const p = this.#pending.get(sseq);
     if (p === undefined) return;
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.nak",
+      stream: this.stream.name,
+      consumer: this.name,
+      consumer_seq: dseq,
+      stream_seq: sseq,
+      deliveries: dc,
+    });
+    // The delay: `-NAK {"delay": <ns>}` or a Go duration (`-NAK 5s`); unparsable means none.
     let delayMs = 0;
     if (arg !== "") {
-      try {
-        const o = JSON.parse(arg) as { delay?: number };
-        if (typeof o.delay === "number") delayMs = o.delay / 1e6;
-      } catch {
-        // "-NAK 5s" is not parsed by the reference either; ignore.
-      }
+      if (arg.startsWith("{")) {
+        try {
+          const o = JSON.parse(arg) as { delay?: number };
+          if (typeof o.delay === "number") delayMs = o.delay / 1e6;
+        } catch {
+          // A plain NAK.
+        }
+      } else delayMs = parseGoDuration(arg) ?? 0;
     }
     if (delayMs > 0) {
+      if (this.#rdqSet.delete(sseq)) this.#rdq.splice(this.#rdq.indexOf(sseq), 1);
       p.deadline = Date.now() + delayMs;
       this.#armAckTimer();
       return;

@@ -480,8 +480,8 @@ function consumerCreate(req: ApiRequest): Record<string, unknown> {
   const cfgObj = r.config === undefined || r.config === null ? null : r.config;
   if (cfgObj !== null && (typeof cfgObj !== "object" || Array.isArray(cfgObj))) fail(JsErr.invalidJson());
   if (reqStream !== streamName) fail(JsErr.streamMismatch());
-  if (cfgObj === null) fail(CErr.configRequired());
-  const cfg = decodeConsumerConfig(cfgObj as Record<string, unknown>);
+  // A request without a config creates one with the defaults (the reference decodes into a zero config).
+  const cfg = decodeConsumerConfig((cfgObj ?? {}) as Record<string, unknown>);
   if (action !== "" && action !== "create" && action !== "update") fail(JsErr.invalidJson());
   if (durableApi) {
     if (cfg.durable_name === "") fail(CErr.durableNameNotSet());

@@ -22,7 +22,7 @@ import {
 } from "./consumer_config.ts";
 import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
 import type { Stream } from "./stream.ts";
-import { mergeHeaders } from "./stream.ts";
+import { mergeHeaders, parseGoDuration } from "./stream.ts";
 import type { ConsumerState, ConsumerStore, StoredMessage } from "./store/store.ts";
 
 interface PendingEntry {
@@ -42,9 +42,11 @@ interface WaitingRequest {
   noWait: boolean;
   delivered: number;
   expiresTimer: ReturnType<typeof setTimeout> | null;
-  hbTimer: ReturnType<typeof setInterval> | null;
-  /** Something was sent to this request since the last heartbeat tick. */
-  active: boolean;
+  hbTimer: ReturnType<typeof setTimeout> | null;
+  /** The request's idle_heartbeat (ms; 0: none). */
+  hbMs: number;
+  /** When something (a message or a heartbeat) was last sent to this request (ms). */
+  lastSentMs: number;
   done: boolean;
 }
 
@@ -138,7 +140,7 @@ export class Consumer {
         this.#fcSub = client.subscribe(`${fcPrefix}.>`, (subject) => this.#onFlowControlReply(subject));
       }
       this.#pushActive = this.#hasInterest(this.config.deliver_subject);
-      if (this.config.idle_heartbeat > 0) this.#hbTimer = setInterval(() => this.#pushHeartbeat(), this.config.idle_heartbeat / 1e6);
+      if (this.config.idle_heartbeat > 0) this.#hbTimer = setInterval(this.#timed(() => this.#pushHeartbeat()), this.config.idle_heartbeat / 1e6);
     }
     this.#scheduleInactiveCheck();
     if (this.#pending.size > 0) this.#armAckTimer();
@@ -186,7 +188,8 @@ export class Consumer {
         this.#sseq = st.lastSeq + 1;
         break;
       case "by_start_sequence":
-        this.#sseq = Math.max(c.opt_start_seq, first);
+        // Clamped to the stream: at most one past its last message (the reference).
+        this.#sseq = Math.min(Math.max(c.opt_start_seq, first), st.lastSeq + 1);
         break;
       case "by_start_time": {
         const t = rfc3339ToNs(c.opt_start_time ?? "") ?? 0n;
@@ -217,13 +220,10 @@ export class Consumer {
         break;
       }
     }
-    // Delivered/ack floor start just below the first message to deliver (the reference).
+    // delivered.stream_seq starts just below the first message to deliver; the ack floor
+    // starts at zero whatever the policy (the reference's info right after a create).
     this.#deliveredSseq = this.#lps.length > 0 ? this.#lps[0] - 1 : this.#sseq - 1;
-    this.#ackFloor = { c: 0, s: this.#deliveredSseq };
-    if (c.deliver_policy === "all" || c.deliver_policy === "last_per_subject" || c.deliver_policy === "last") {
-      this.#deliveredSseq = 0;
-      this.#ackFloor = { c: 0, s: 0 };
-    }
+    this.#ackFloor = { c: 0, s: 0 };
   }
 
   #restore(s: ConsumerState): void {
@@ -413,16 +413,34 @@ export class Consumer {
     }
   }
 
+  /**
+   * Wraps a timer callback: timers run outside any client's read batch, so what they publish
+   * (deliveries, statuses, heartbeats, advisories) is written to the sockets right away
+   * instead of waiting for the next housekeeping tick.
+   */
+  #timed(fn: () => void): () => void {
+    return () => {
+      try {
+        fn();
+      } finally {
+        this.stream.client.flush();
+      }
+    };
+  }
+
   #fcWindow(): number {
     return 256 * 1024;
   }
 
   #hold(ms: number): void {
     if (this.#holdTimer !== null) return;
-    this.#holdTimer = setTimeout(() => {
-      this.#holdTimer = null;
-      this.run();
-    }, Math.max(1, Math.ceil(ms)));
+    this.#holdTimer = setTimeout(
+      this.#timed(() => {
+        this.#holdTimer = null;
+        this.run();
+      }),
+      Math.max(1, Math.ceil(ms)),
+    );
   }
 
   /** The next message to deliver: redeliveries first, then last-per-subject starts, then the cursor. */
@@ -449,8 +467,11 @@ export class Consumer {
     }
     const msg = this.#loadNext(this.#sseq);
     if (msg === null) {
+      // The reference's cursor (delivered.stream_seq) moves to the end of the stream when a
+      // scan for more finds nothing matching the filter.
       const last = store.state().lastSeq;
       if (this.#sseq <= last) this.#sseq = last + 1;
+      if (last > this.#deliveredSseq) this.#deliveredSseq = last;
       return null;
     }
     this.#sseq = msg.seq + 1;
@@ -504,7 +525,7 @@ export class Consumer {
     if (target !== null) {
       target.batch--;
       target.delivered++;
-      target.active = true;
+      target.lastSentMs = now;
       if (target.maxBytes > 0) target.maxBytes = Math.max(0, target.maxBytes - size - reply.length);
       if (target.batch <= 0) this.#finishRequest(target);
     } else if (cfg.flow_control) {
@@ -541,6 +562,9 @@ export class Consumer {
     if (cfg.max_expires > 0 && req.expiresNs > cfg.max_expires) return this.#sendStatus(reply, `409 Exceeded MaxRequestExpires of ${goDuration(cfg.max_expires)}`, []);
     if (req.maxBytes > 0 && cfg.max_bytes > 0 && req.maxBytes > cfg.max_bytes) return this.#sendStatus(reply, `409 Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`, []);
     if (req.heartbeatNs > 0 && req.expiresNs > 0 && req.heartbeatNs * 2 > req.expiresNs) return this.#sendStatus(reply, "409 Bad Request - heartbeat value too large", []);
+    // no_wait without expires and nothing to deliver: answered at once, without a scan
+    // (so the cursor stays where it is, as the reference's does).
+    if (req.noWait && req.expiresNs === 0 && this.#npc === 0 && this.#rdq.length === 0) return this.#sendStatus(reply, "404 No Messages", []);
     this.#pruneWaiting();
     if (this.#waiting.length >= cfg.max_waiting) return this.#sendStatus(reply, "409 Exceeded MaxWaiting", []);
     const w: WaitingRequest = {
@@ -551,12 +575,13 @@ export class Consumer {
       delivered: 0,
       expiresTimer: null,
       hbTimer: null,
-      active: false,
+      hbMs: 0,
+      lastSentMs: Date.now(),
       done: false,
     };
     this.#waiting.push(w);
     if (req.expiresNs > 0 && !req.noWait) {
-      w.expiresTimer = setTimeout(() => {
+      w.expiresTimer = setTimeout(this.#timed(() => {
         w.expiresTimer = null;
         if (w.done) return;
         this.#sendStatus(w.reply, "408 Request Timeout", [
@@ -564,20 +589,37 @@ export class Consumer {
           ["Nats-Pending-Bytes", String(w.maxBytes)],
         ]);
         this.#finishRequest(w);
-      }, Math.max(1, req.expiresNs / 1e6));
+      }), Math.max(1, req.expiresNs / 1e6));
     }
     if (req.heartbeatNs > 0 && !req.noWait) {
-      w.hbTimer = setInterval(() => {
-        if (w.done) return;
-        if (!w.active) this.#sendStatus(w.reply, "100 Idle Heartbeat", [
-          ["Nats-Last-Consumer", String(this.#dseq)],
-          ["Nats-Last-Stream", String(this.#deliveredSseq)],
-        ]);
-        w.active = false;
-      }, req.heartbeatNs / 1e6);
+      w.hbMs = req.heartbeatNs / 1e6;
+      this.#armRequestHeartbeat(w, w.hbMs);
     }
     this.run();
     if (!w.done && w.noWait) this.#endNoWait(w);
+  }
+
+  /**
+   * A pull request's idle heartbeat goes out when nothing was sent to the request for its
+   * idle_heartbeat: the reference moves the deadline on every delivery. One timer per
+   * request, re-armed from the time of the last send rather than reset per message.
+   */
+  #armRequestHeartbeat(w: WaitingRequest, delayMs: number): void {
+    w.hbTimer = setTimeout(
+      this.#timed(() => {
+        w.hbTimer = null;
+        if (w.done || this.closed) return;
+        const idleMs = Date.now() - w.lastSentMs;
+        if (idleMs < w.hbMs - 1) return this.#armRequestHeartbeat(w, w.hbMs - idleMs);
+        this.#sendStatus(w.reply, "100 Idle Heartbeat", [
+          ["Nats-Last-Consumer", String(this.#dseq)],
+          ["Nats-Last-Stream", String(this.#deliveredSseq)],
+        ]);
+        w.lastSentMs = Date.now();
+        this.#armRequestHeartbeat(w, w.hbMs);
+      }),
+      Math.max(1, delayMs),
+    );
   }
 
   #nextWaiting(): WaitingRequest | null {
@@ -619,7 +661,7 @@ export class Consumer {
   #finishRequest(w: WaitingRequest): void {
     w.done = true;
     if (w.expiresTimer !== null) clearTimeout(w.expiresTimer);
-    if (w.hbTimer !== null) clearInterval(w.hbTimer);
+    if (w.hbTimer !== null) clearTimeout(w.hbTimer);
     w.expiresTimer = null;
     w.hbTimer = null;
     const i = this.#waiting.indexOf(w);
@@ -698,7 +740,7 @@ export class Consumer {
     this.#lastActivityMs = Date.now();
     let sendAckAck = reply !== "";
     if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq);
-    else if (body.startsWith("-NAK")) this.#nak(sseq, dc, body.slice(4).trim());
+    else if (body.startsWith("-NAK")) this.#nak(sseq, dseq, dc, body.slice(4).trim());
     else if (body.startsWith("+WPI")) this.#progress(sseq);
     else if (body.startsWith("+TERM")) this.#term(sseq, dseq, dc, body.slice(5).trim());
     else if (body.startsWith("+NXT")) {
@@ -749,19 +791,31 @@ export class Consumer {
     if (floorS > this.#ackFloor.s) this.#ackFloor = { c: Math.max(this.#ackFloor.c, floorC), s: floorS };
   }
 
-  #nak(sseq: number, dc: number, arg: string): void {
+  #nak(sseq: number, dseq: number, dc: number, arg: string): void {
     const p = this.#pending.get(sseq);
     if (p === undefined) return;
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MSG_NAKED.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.nak",
+      stream: this.stream.name,
+      consumer: this.name,
+      consumer_seq: dseq,
+      stream_seq: sseq,
+      deliveries: dc,
+    });
+    // The delay: `-NAK {"delay": <ns>}` or a Go duration (`-NAK 5s`); unparsable means none.
     let delayMs = 0;
     if (arg !== "") {
-      try {
-        const o = JSON.parse(arg) as { delay?: number };
-        if (typeof o.delay === "number") delayMs = o.delay / 1e6;
-      } catch {
-        // "-NAK 5s" is not parsed by the reference either; ignore.
-      }
+      if (arg.startsWith("{")) {
+        try {
+          const o = JSON.parse(arg) as { delay?: number };
+          if (typeof o.delay === "number") delayMs = o.delay / 1e6;
+        } catch {
+          // A plain NAK.
+        }
+      } else delayMs = parseGoDuration(arg) ?? 0;
     }
     if (delayMs > 0) {
+      if (this.#rdqSet.delete(sseq)) this.#rdq.splice(this.#rdq.indexOf(sseq), 1);
       p.deadline = Date.now() + delayMs;
       this.#armAckTimer();
       return;
@@ -830,7 +884,7 @@ export class Consumer {
       clearTimeout(this.#ackTimer);
     }
     this.#ackTimerAt = earliest;
-    this.#ackTimer = setTimeout(() => this.#onAckTimer(), Math.max(1, earliest - Date.now()));
+    this.#ackTimer = setTimeout(this.#timed(() => this.#onAckTimer()), Math.max(1, earliest - Date.now()));
   }
 
   #onAckTimer(): void {
@@ -870,7 +924,7 @@ export class Consumer {
     const thresholdMs = this.config.inactive_threshold / 1e6;
     if (thresholdMs <= 0 || this.closed) return;
     if (this.#inactiveTimer !== null) clearTimeout(this.#inactiveTimer);
-    this.#inactiveTimer = setTimeout(() => {
+    this.#inactiveTimer = setTimeout(this.#timed(() => {
       this.#inactiveTimer = null;
       if (this.closed) return;
       const now = Date.now();
@@ -881,7 +935,7 @@ export class Consumer {
         return;
       }
       this.#scheduleInactiveCheck();
-    }, Math.max(1, Math.min(thresholdMs, thresholdMs - (Date.now() - this.#lastActivityMs))));
+    }), Math.max(1, Math.min(thresholdMs, thresholdMs - (Date.now() - this.#lastActivityMs))));
   }
 
   /** Applies config.pause_until (newer servers' consumer pause). */
@@ -892,11 +946,11 @@ export class Consumer {
     this.#pausedUntilMs = Number(until / 1_000_000n);
     const wait = this.#pausedUntilMs - Date.now();
     if (wait > 0) {
-      this.#pauseTimer = setTimeout(() => {
+      this.#pauseTimer = setTimeout(this.#timed(() => {
         this.#pauseTimer = null;
         this.#pausedUntilMs = 0;
         this.run();
-      }, wait);
+      }), wait);
     }
   }
 

@@ -199,25 +199,29 @@ export function checkConsumerConfig(c: ConsumerConfig, stream: StreamConfig): Ap
     if (size > 128 * 1024) return CErr.metadataLength();
   }
   if (c.num_replicas < 0) return CErr.replicasNegative();
-  if (c.num_replicas > 1) return CErr.create("replicas > 1 not supported in non-clustered mode");
-  if (c.backoff !== null && c.max_deliver !== -1 && c.max_deliver <= c.backoff.length) return CErr.maxDeliverBackoff();
+  if (c.num_replicas > 1) return e(500, 10074, "replicas > 1 not supported in non-clustered mode");
+  // The reference (2.9) also refuses a backoff with an unlimited (-1) max_deliver.
+  if (c.backoff !== null && c.max_deliver <= c.backoff.length) return CErr.maxDeliverBackoff();
   const dp = c.deliver_policy;
   if (dp === "by_start_sequence") {
     if (c.opt_start_seq === 0) return CErr.invalidPolicy("consumer delivery policy is deliver by start sequence, but optional start sequence is not set");
     if (c.opt_start_time !== null) return CErr.invalidPolicy("consumer delivery policy is deliver by start sequence, but optional start time is also set");
   } else if (dp === "by_start_time") {
     if (c.opt_start_time === null) return CErr.invalidPolicy("consumer delivery policy is deliver by start time, but optional start time is not set");
-    if (c.opt_start_seq !== 0) return CErr.invalidPolicy("consumer delivery policy is deliver by start time, but optional start sequence is also set");
+    if (c.opt_start_seq !== 0) return CErr.invalidPolicy("consumer delivery policy is deliver by start time, but optional start start sequence is also set"); // sic: the reference's text
   } else {
     if (c.opt_start_seq > 0) return CErr.invalidPolicy(`consumer delivery policy is deliver ${policyName[dp]}, but optional start sequence is also set`);
     if (c.opt_start_time !== null) return CErr.invalidPolicy(`consumer delivery policy is deliver ${policyName[dp]}, but optional start time is also set`);
+    if (dp === "last_per_subject" && c.filter_subject === "" && (c.filter_subjects === null || c.filter_subjects.length === 0)) {
+      return CErr.invalidPolicy("consumer delivery policy is deliver last per subject, but optional filter subject is not set");
+    }
   }
   if (c.sample_freq !== "") {
     const s = c.sample_freq.endsWith("%") ? c.sample_freq.slice(0, -1) : c.sample_freq;
     const n = Number(s);
     if (!/^\d+$/.test(s) || n < 0 || n > 100) return CErr.invalidSampling(`strconv.Atoi: parsing "${s}": invalid syntax`);
   }
-  if (c.max_ack_pending > 0 && c.ack_policy === "none") return CErr.maxPendingAckPolicyRequired();
+  // max_ack_pending with ack policy none is accepted (and ignored) by the reference (2.9).
   if (c.idle_heartbeat > 0 && c.idle_heartbeat < 100e6) return CErr.smallHeartbeat();
   if (isPull(c)) {
     if (c.max_waiting < 0) return CErr.maxWaitingNegative();

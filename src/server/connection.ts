@@ -28,7 +28,8 @@ const SUBJECT_CACHE_MAX_BYTES = 256;
 export class ClientConnection implements ParserSink {
   readonly cid: number;
   readonly server: Server;
-  readonly socket: Socket<ClientConnection>;
+  /** The socket to read and write: the accepted one, or the TLS socket after the upgrade. */
+  socket: Socket<ClientConnection>;
   readonly parser: Parser;
   readonly out = new Outbound();
   readonly host: string;
@@ -44,6 +45,12 @@ export class ClientConnection implements ParserSink {
   closed = false;
   /** Authentication required and not yet passed. */
   awaitingAuth = false;
+  /** TLS handshake in progress (input is TLS records only). */
+  tlsHandshaking = false;
+  tlsDeadlineMs = 0;
+  /** Why a TLS handshake is about to fail, when the plain bytes already tell (see onRawTlsData). */
+  #tlsRawError = "";
+  #tlsRawChecked = false;
   /** Effective header support (server and client both). */
   headers = false;
   echo = true;
@@ -150,6 +157,35 @@ export class ClientConnection implements ParserSink {
       server.inBytes += this.inBytes - bytesBefore;
       this.lastActivityMs = Date.now();
     } else if (this.#subsTouched) this.lastActivityMs = Date.now();
+  }
+
+  // ---- TLS -------------------------------------------------------------------------------
+
+  /** Encrypted bytes seen on the plain socket after the upgrade: only the first read matters. */
+  onRawTlsData(buf: Uint8Array): void {
+    if (this.#tlsRawChecked || buf.length === 0) return;
+    this.#tlsRawChecked = true;
+    // A TLS record starts with content type 22 (handshake); a client speaking the NATS
+    // protocol in the clear does not.
+    if (buf[0] !== 0x16) this.#tlsRawError = "tls: first record does not look like a TLS handshake";
+  }
+
+  onTlsHandshake(success: boolean, authorizationError: Error | null): void {
+    if (this.closed || !this.tlsHandshaking) return;
+    const server = this.server;
+    const verify = server.opts.tls?.verify ?? false;
+    let failure = "";
+    if (this.#tlsRawError !== "") failure = this.#tlsRawError;
+    else if (!success && (verify || authorizationError !== null)) failure = authorizationError?.message ?? "handshake failed";
+    else if (!server.tlsPeerAllowed(this)) failure = "peer certificate not in the pinned certificates";
+    if (failure !== "") {
+      server.logger.error(`${this.description} - TLS handshake error: ${failure}`);
+      this.close(ClosedReason.tlsHandshakeError);
+      return;
+    }
+    this.tlsHandshaking = false;
+    if (server.logger.debugEnabled) server.logger.debug(`${this.description} - TLS handshake complete`);
+    server.afterTlsHandshake(this);
   }
 
   // ---- ParserSink ------------------------------------------------------------------------
@@ -543,6 +579,13 @@ export class ClientConnection implements ParserSink {
   housekeeping(now: number): void {
     if (this.closed) return;
     const opts = this.server.opts;
+    if (this.tlsHandshaking) {
+      if (now >= this.tlsDeadlineMs) {
+        this.server.logger.error(`${this.description} - TLS handshake timeout`);
+        this.close(ClosedReason.tlsHandshakeError);
+      }
+      return;
+    }
     if (this.awaitingAuth && now >= this.authDeadlineMs) {
       this.sendErr(ProtoError.authTimeout.text);
       this.server.logger.debug(`${this.description} - ${ProtoError.authTimeout.text}`);

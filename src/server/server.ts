@@ -1,6 +1,6 @@
 // The server: lifecycle, the client listener, accounts, the set of connections, the flush
 // scheduler (dirty connections written once per read batch) and one housekeeping timer.
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
@@ -14,7 +14,7 @@ import type { Logger } from "../util/log.ts";
 import { Account } from "./account.ts";
 import { ClientConnection } from "./connection.ts";
 import type { Publisher } from "./deliver.ts";
-import { listenClients } from "./listener.ts";
+import { listenClients, upgradeToTls } from "./listener.ts";
 
 export class Server {
   readonly opts: ServerOptions;
@@ -41,6 +41,10 @@ export class Server {
   /** User/password configured (for the reference's auth error log line). */
   readonly hasUsers: boolean;
   readonly authRequired: boolean;
+  /** Authentication deadline after accept (or after the TLS handshake). */
+  readonly authTimeoutMs: number;
+  /** Bun's TLS options for client connections (null: plain TCP). */
+  #bunTls: TLSOptions | null = null;
 
   #listener: TCPSocketListener<ClientConnection> | null = null;
   #nextCid = 1;
@@ -62,6 +66,14 @@ export class Server {
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
     this.hasUsers = opts.username !== "";
     this.authRequired = opts.username !== "" || opts.authToken !== "";
+    // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
+    // (the reference's getDefaultAuthTimeout).
+    this.authTimeoutMs = opts.tls !== null && !opts.explicit.has("authTimeoutMs") ? opts.tls.timeoutMs + 1000 : opts.authTimeoutMs;
+    if (opts.tls !== null) {
+      const t = opts.tls;
+      this.#bunTls = { cert: t.cert, key: t.key, requestCert: t.verify, rejectUnauthorized: t.verify };
+      if (t.ca !== "") this.#bunTls.ca = t.ca;
+    }
     this.#infoTemplate = {
       server_id: this.id,
       server_name: this.name,
@@ -72,6 +84,8 @@ export class Server {
       port: opts.port,
       headers: !opts.noHeaderSupport,
       auth_required: this.authRequired,
+      tls_required: opts.tls !== null,
+      tls_verify: opts.tls?.verify ?? false,
       max_payload: opts.maxPayloadBytes,
       jetstream: false,
       nats_bun: C.natsBunVersion,
@@ -111,6 +125,7 @@ export class Server {
     this.#infoTemplate.port = this.#port;
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
     log.info(`Listening for client connections on ${hostPort(opts.host, this.#port)}`);
+    if (opts.tls !== null) log.info("TLS required for client connections");
     if (opts.clientAdvertise !== "") log.info(`Advertise address for clients: ${opts.clientAdvertise}`);
     this.#writePortsFile();
     this.#housekeeping = setInterval(() => this.#tick(), C.housekeepingTickMs);
@@ -161,22 +176,50 @@ export class Server {
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection created`);
     // The INFO goes straight to the socket: a connection that then stays idle never needs an
     // outbound buffer (memory per idle connection is a budget we measure).
-    conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
+    const tls = this.opts.tls;
+    if (tls === null || !tls.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
     if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
       this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
-      conn.sendErr(ProtoError.maxConnections.text);
+      if (tls === null || !tls.handshakeFirst) conn.sendErr(ProtoError.maxConnections.text);
       conn.close(ClosedReason.maxConnectionsExceeded);
       this.flushDirty();
       return;
     }
     this.connections.set(conn.cid, conn);
     this.globalAccount.connections++;
-    if (this.authRequired) {
-      conn.awaitingAuth = true;
-      conn.parser.requireConnect = true;
-      conn.authDeadlineMs = now + this.opts.authTimeoutMs;
+    if (tls !== null) {
+      // The client's TLS handshake comes next; authentication waits for it.
+      if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Starting TLS client connection handshake`);
+      conn.tlsHandshaking = true;
+      conn.tlsDeadlineMs = now + tls.timeoutMs;
+      conn.socket = upgradeToTls(this, conn, this.#bunTls!);
+      return;
     }
+    this.#startAuthTimer(conn, now);
     this.flushDirty();
+  }
+
+  /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
+  afterTlsHandshake(conn: ClientConnection): void {
+    if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
+    this.#startAuthTimer(conn, Date.now());
+  }
+
+  /** Whether a TLS client's certificate is one of `pinned_certs` (when configured). */
+  tlsPeerAllowed(conn: ClientConnection): boolean {
+    const pinned = this.opts.tls?.pinnedCerts ?? [];
+    if (pinned.length === 0) return true;
+    const cert = conn.socket.getPeerX509Certificate?.();
+    if (cert === undefined || cert === null) return false;
+    const digest = new Bun.CryptoHasher("sha256").update(cert.raw).digest("hex");
+    return pinned.includes(digest);
+  }
+
+  #startAuthTimer(conn: ClientConnection, now: number): void {
+    if (!this.authRequired) return;
+    conn.awaitingAuth = true;
+    conn.parser.requireConnect = true;
+    conn.authDeadlineMs = now + this.authTimeoutMs;
   }
 
 

@@ -18,6 +18,7 @@ import * as C from "../constants.ts";
 import { ConfigError, ConfMap, parseConfigFile, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, formatDuration, OptionsReader, positionOf, type BoolField, type Entry, type Handler, type NumberField, type StringField } from "./conf_reader.ts";
 
+import { onAccounts, onAuthorization, onMappings, onOperator, onResolver, onResolverPreload, onTrustedKeys } from "./conf_auth.ts";
 import { onTls } from "./conf_tls.ts";
 
 export { formatDuration, parseDuration } from "./conf_reader.ts";
@@ -68,6 +69,18 @@ export function validateOptions(opts: ServerOptions): string | null {
   if (opts.maxPayloadBytes > opts.maxPendingBytes) {
     return `max_payload (${opts.maxPayloadBytes}) cannot be higher than max_pending (${opts.maxPendingBytes})`;
   }
+  const seen = new Set<string>();
+  for (const u of opts.users) {
+    const id = u.nkey !== "" ? u.nkey : u.user;
+    if (seen.has(id)) return u.nkey !== "" ? `Duplicate nkey ${JSON.stringify(id)} detected` : `Duplicate user ${JSON.stringify(id)} detected`;
+    seen.add(id);
+  }
+  if (opts.noAuthUser !== "" && !opts.users.some((u) => u.nkey === "" && u.user === opts.noAuthUser)) {
+    return `no_auth_user: ${JSON.stringify(opts.noAuthUser)} not present as user in authorization block or account configuration`;
+  }
+  if (opts.systemAccount !== "" && opts.operatorJwts.length === 0 && opts.systemAccount !== C.systemAccountName && !opts.accounts.some((a) => a.name === opts.systemAccount)) {
+    return `system account ${JSON.stringify(opts.systemAccount)} not defined`;
+  }
   return null;
 }
 
@@ -76,10 +89,7 @@ export function validateOptions(opts: ServerOptions): string | null {
  * nats-bun does not implement yet. Lower case; aliases listed separately.
  */
 export const notYetSupportedTopLevelKeys: ReadonlySet<string> = new Set([
-  "accounts", "mappings", "maps", "no_auth_user", "system_account", "system", "no_system_account", "no_system",
-  "no_sys_acc", "default_sentinel",
-  "operator", "operators", "roots", "root", "root_operators", "root_operator", "trusted", "trusted_keys",
-  "resolver", "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload", "resolver_pinned_accounts",
+  "default_sentinel", "resolver_tls", "resolver_pinned_accounts",
   "allow_non_tls", "ocsp", "ocsp_cache", "proxy_protocol", "proxies",
   "cluster", "gateway", "leaf", "leafnodes", "websocket", "ws", "mqtt",
   "connect_error_reports", "reconnect_error_reports",
@@ -230,54 +240,6 @@ const onLameDuckGracePeriod: Handler = (r, e) => {
   r.set("lameDuckGracePeriodMs", ns === 0 ? C.lameDuckGracePeriodMs : ns / 1e6);
 };
 
-
-const authorizationNotYetSupported = new Set([
-  "users", "default_permission", "default_permissions", "permissions", "auth_callout", "proxy_required",
-]);
-
-const onAuthorization: Handler = (r, e) => {
-  if (!(e.value instanceof ConfMap)) {
-    r.error(e, `invalid value for "${e.key}": expected a map, got ${describe(e.value)}`);
-    return;
-  }
-  let user = "";
-  let password = "";
-  let token = "";
-  for (const { lower, entry } of blockEntries(e.value)) {
-    switch (lower) {
-      case "user":
-      case "username":
-        user = r.string(entry) ?? user;
-        break;
-      case "pass":
-      case "password":
-        password = r.string(entry) ?? password;
-        break;
-      case "token":
-        token = r.string(entry) ?? token;
-        break;
-      case "timeout": {
-        // Seconds, integer or fractional (the reference's AuthTimeout is a float64).
-        if (typeof entry.value !== "number") {
-          r.error(entry, `invalid value for "${entry.key}": expected a number of seconds, got ${describe(entry.value)}`);
-          break;
-        }
-        r.set("authTimeoutMs", entry.value === 0 ? C.authTimeoutMs : entry.value * 1000);
-        break;
-      }
-      default:
-        if (authorizationNotYetSupported.has(lower)) r.notYetSupported(entry, `${e.key}.${entry.key}`);
-        else if (!entry.map.usedAsVariable(entry.key)) r.unknownField(entry);
-    }
-  }
-  if ((user !== "" || password !== "") && token !== "") {
-    r.error(e, "Cannot have a user/pass and token");
-    return;
-  }
-  if (user !== "") r.set("username", user);
-  if (password !== "") r.set("password", password);
-  if (token !== "") r.set("authToken", token);
-};
 
 /** JetStream storage sizes: an integer (units already applied) or "<n>K|M|G|T" (powers of 1024). */
 function storageSize(v: ConfValue): number | string {
@@ -434,6 +396,28 @@ const topLevelHandlers: ReadonlyMap<string, Handler> = new Map(Object.entries({
   jetstream: onJetStream,
   store_dir: onStoreDir,
   storedir: onStoreDir,
-  authorization: onAuthorization,
   tls: onTls,
+
+  authorization: onAuthorization,
+  accounts: onAccounts,
+  mappings: onMappings,
+  maps: onMappings,
+  no_auth_user: stringInto("noAuthUser"),
+  system_account: stringInto("systemAccount"),
+  system: stringInto("systemAccount"),
+  no_system_account: boolInto("noSystemAccount"),
+  no_system: boolInto("noSystemAccount"),
+  no_sys_acc: boolInto("noSystemAccount"),
+  operator: onOperator,
+  operators: onOperator,
+  root: onOperator,
+  roots: onOperator,
+  root_operator: onOperator,
+  root_operators: onOperator,
+  trusted: onTrustedKeys,
+  trusted_keys: onTrustedKeys,
+  resolver: onResolver,
+  account_resolver: onResolver,
+  accounts_resolver: onResolver,
+  resolver_preload: onResolverPreload,
 }));

@@ -49,8 +49,6 @@ export interface ServerOptions {
   username: string;
   password: string;
   authToken: string;
-  /** `authorization { permissions }`: the single user's permissions. */
-  authPermissions: Permissions | null;
   /** `authorization { users: [...] }` (user/password and nkey users of the global account). */
   users: UserEntry[];
   /** `authorization { default_permissions }`: for users that have none of their own. */
@@ -148,7 +146,6 @@ export function defaultOptions(): ServerOptions {
     username: "",
     password: "",
     authToken: "",
-    authPermissions: null,
     users: [],
     defaultPermissions: null,
     noAuthUser: "",

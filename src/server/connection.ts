@@ -8,7 +8,9 @@
 import type { Socket } from "bun";
 import * as C from "../constants.ts";
 import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
-import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
+import type { Authenticated, CertificateIdentity } from "../auth/authenticator.ts";
+import { ResponseTracker, type Permissions } from "../auth/permissions.ts";
+import { ClosedReason, ProtoError, pubPermissionViolation, subPermissionViolation, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
@@ -39,6 +41,23 @@ export class ClientConnection implements ParserSink {
   opts: ConnectOptions = defaultConnectOptions();
   /** Subscriptions by sid; created with the first one (most idle connections have none). */
   subs: Map<string, Subscription> | null = null;
+
+  // Authorization (see bind)
+  /** The nonce sent in INFO for nkey/JWT signatures ("" when none was needed). */
+  nonce = "";
+  /** Who the client authenticated as, for logs: `User "alice"`, `Nkey "U…"`, "" for none. */
+  authUser = "";
+  /** Subject permissions of the user; null = everything allowed. */
+  perms: Permissions | null = null;
+  /** allow_responses: reply subjects this connection may publish to. */
+  responses: ResponseTracker | null = null;
+  /** Set when a wildcard subscription reaches denied subjects: deliveries are filtered. */
+  deliveryFilter: Permissions | null = null;
+  /** deliveryFilter or responses is set: deliveries to this connection take the slower path. */
+  deliveryChecks = false;
+  /** One-entry cache of the last publish permission verdict (same subject string as lastSubject). */
+  #permSubject = "";
+  #permAllowed = false;
 
   // Flags
   connectReceived = false;
@@ -159,6 +178,82 @@ export class ClientConnection implements ParserSink {
     } else if (this.#subsTouched) this.lastActivityMs = Date.now();
   }
 
+  // ---- Authorization -----------------------------------------------------------------------
+
+  /**
+   * Moves the connection into `account` with `perms` (after authentication, or when a JWT
+   * update changes them). False when the account refuses it: the connection is closed.
+   */
+  bind(account: Account, perms: Permissions | null): boolean {
+    if (account !== this.account) {
+      const max = account.limits.maxConnections;
+      if (max >= 0 && account.connections >= max) {
+        this.server.logger.error(`${this.description} - ${ProtoError.maxAccountConnections.text}`);
+        this.sendErr(ProtoError.maxAccountConnections.text);
+        this.close(ClosedReason.maxAccountConnectionsExceeded);
+        return false;
+      }
+      this.account.connections--;
+      account.connections++;
+      this.account = account;
+      this.lastResultGeneration = -1;
+    }
+    this.perms = perms;
+    this.#permSubject = "";
+    this.responses = perms?.response ? new ResponseTracker(perms.response) : null;
+    this.deliveryFilter = null;
+    this.deliveryChecks = this.responses !== null;
+    const limits = account.limits;
+    const opts = this.server.opts;
+    this.maxSubs = minLimit(opts.maxSubscriptions, limits.maxSubscriptions);
+    this.maxPayload = minLimit(opts.maxPayloadBytes, limits.maxPayload);
+    this.parser.maxPayload = this.maxPayload;
+    return true;
+  }
+
+  /** The verified client certificate's identities (verify_and_map), or null. */
+  certificateIdentity(): CertificateIdentity | null {
+    const cert = this.socket.getPeerX509Certificate?.();
+    if (cert === undefined || cert === null) return null;
+    const id: CertificateIdentity = { emails: [], dnsNames: [], uris: [], subject: [] };
+    for (const line of cert.subject.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) id.subject.push([line.slice(0, eq), line.slice(eq + 1)]);
+    }
+    for (const part of (cert.subjectAltName ?? "").split(/,\s*/)) {
+      if (part.startsWith("email:")) id.emails.push(part.slice(6));
+      else if (part.startsWith("DNS:")) id.dnsNames.push(part.slice(4));
+      else if (part.startsWith("URI:")) id.uris.push(part.slice(4));
+    }
+    return id;
+  }
+
+  /** The publish permission check (reference pubAllowedFullCheck), with a one-subject cache. */
+  #publishAllowed(pa: PubArgs): boolean {
+    const subject = this.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd);
+    if (subject === this.#permSubject) return this.#permAllowed;
+    const perms = this.perms!;
+    if (perms.canPublish(subject)) {
+      this.#permSubject = subject;
+      this.#permAllowed = true;
+      return true;
+    }
+    // Responses are allowed per reply subject and counted: never cached.
+    if (this.responses !== null && this.responses.allow(subject, Date.now())) return true;
+    this.sendErr(pubPermissionViolation(subject));
+    this.server.logger.error(`${this.description} - Publish Violation - ${this.authUserText}, Subject ${JSON.stringify(subject)}`);
+    return false;
+  }
+
+  /** `User "alice"` as the reference's getAuthUser, for violation logs. */
+  get authUserText(): string {
+    if (this.authUser !== "") return this.authUser;
+    if (this.opts.nkey !== "") return `Nkey ${JSON.stringify(this.opts.nkey)}`;
+    if (this.opts.user !== "") return `User ${JSON.stringify(this.opts.user)}`;
+    if (this.opts.auth_token !== "") return `Token ${JSON.stringify(this.opts.auth_token)}`;
+    return `User "N/A"`;
+  }
+
   // ---- TLS -------------------------------------------------------------------------------
 
   /** Encrypted bytes seen on the plain socket after the upgrade: only the first read matters. */
@@ -235,16 +330,16 @@ export class ClientConnection implements ParserSink {
     this.parser.headers = this.headers;
 
     const verdict = this.server.authenticate(this);
-    if (verdict === true) this.#afterAuth();
-    else if (verdict === false) this.authViolation();
+    if (verdict === false) this.authViolation();
+    else if (!(verdict instanceof Promise)) this.#afterAuth(verdict);
     else {
       // Asynchronous check (bcrypt): hold further input until it is decided.
       this.#suspend(Suspend.auth);
       verdict.then(
-        (ok) => {
+        (v) => {
           if (this.closed) return;
-          if (ok) this.#afterAuth();
-          else this.authViolation();
+          if (v === false) this.authViolation();
+          else this.#afterAuth(v);
           this.#resume(Suspend.auth);
           this.server.flushDirty();
         },
@@ -257,13 +352,14 @@ export class ClientConnection implements ParserSink {
     }
   }
 
-  #afterAuth(): void {
+  #afterAuth(verdict: Authenticated): void {
     if (this.closed) return;
     // Account designation in CONNECT is refused by the reference (legacy sandbox feature).
     if (this.opts.new_account || this.opts.account !== "") {
       this.authViolation();
       return;
     }
+    if (!this.server.bindClient(this, verdict)) return;
     this.awaitingAuth = false;
     this.parser.requireConnect = false;
     const proto = this.opts.protocol;
@@ -344,6 +440,13 @@ export class ClientConnection implements ParserSink {
       this.server.logger.error(`${this.description} - Subscription Violation Too Many Tokens - User "${this.opts.user}", Subject "${subject}", SID ${sid}`);
       return;
     }
+    const perms = this.perms;
+    if (perms !== null && !perms.canSubscribe(subject, queue)) {
+      this.sendErr(subPermissionViolation(subject, queue ?? undefined));
+      const q = queue === null ? "" : `, Queue: ${JSON.stringify(queue)}`;
+      this.server.logger.error(`${this.description} - Subscription Violation - ${this.authUserText}, Subject ${JSON.stringify(subject)}${q}, SID ${sid}`);
+      return;
+    }
     if (this.maxSubs > 0 && this.subs !== null && this.subs.size >= this.maxSubs) {
       this.sendErr(ProtoError.maxSubscriptions.text);
       this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
@@ -358,6 +461,10 @@ export class ClientConnection implements ParserSink {
       const sub = new Subscription(this, subject, queue, sid, encodeByteString(sid));
       subs.set(sid, sub);
       this.account.sublist.insert(sub);
+      if (perms !== null && this.deliveryFilter === null && perms.needsDeliveryFilter(subject)) {
+        this.deliveryFilter = perms;
+        this.deliveryChecks = true;
+      }
     }
     if (this.opts.verbose) this.sendOk();
   }
@@ -394,6 +501,7 @@ export class ClientConnection implements ParserSink {
     if (this.trace) this.#traceMsgPayload(payload, payloadStart, pa.size);
     this.inMsgs++;
     this.inBytes += pa.size;
+    if (this.perms !== null && this.perms.checksPublish && !this.#publishAllowed(pa)) return;
     if (this.verbose) this.sendOk();
     deliverMessage(this, pa, payload, payloadStart);
   }
@@ -536,8 +644,7 @@ export class ClientConnection implements ParserSink {
   // ---- Errors and closing ----------------------------------------------------------------
 
   authViolation(): void {
-    const user = this.opts.user;
-    this.server.logger.error(`${this.description} - authentication error` + (this.server.hasUsers ? ` - User ${JSON.stringify(user)}` : ""));
+    this.server.logAuthFailure(this);
     this.sendErr(ProtoError.authViolation.text);
     this.close(ClosedReason.authViolation);
   }
@@ -666,4 +773,11 @@ export function formatDuration(ms: number): string {
   if (h > 0) return `${h}h${m}m${sText}`;
   if (m > 0) return `${m}m${sText}`;
   return sText;
+}
+
+/** The stricter of a server limit (0 = none) and an account limit (-1 = none), as 0 = none. */
+function minLimit(server: number, account: number): number {
+  if (account < 0) return server;
+  if (server <= 0) return account === 0 ? server : account;
+  return Math.min(server, account);
 }

@@ -4,8 +4,11 @@ import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
-import { encodePublicKey, NKeyPrefix } from "../auth/nkeys.ts";
-import type { ServerOptions } from "../config/options.ts";
+import { Authenticator, type Authenticated, type Verdict } from "../auth/authenticator.ts";
+import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
+import { Permissions } from "../auth/permissions.ts";
+import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
+import type { ServerOptions, UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
 import { ClientInfoEncoder } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
@@ -38,9 +41,14 @@ export class Server {
   /** Beyond this many pending bytes at a receiver, its producers are stalled (half of max_pending). */
   readonly stallThresholdBytes: number;
 
-  /** User/password configured (for the reference's auth error log line). */
-  readonly hasUsers: boolean;
+  /** Accounts by name: `$G`, the system account, and the configured (or JWT) accounts. */
+  readonly accounts: Map<string, Account> = new Map();
+  readonly authenticator: Authenticator;
   readonly authRequired: boolean;
+  /** INFO carries a per-connection nonce (nkey or JWT users must sign it). */
+  readonly nonceRequired: boolean;
+  /** Compiled permissions of each configured user (shared by its connections). */
+  readonly #userPermissions = new Map<UserEntry, Permissions | null>();
   /** Authentication deadline after accept (or after the TLS handshake). */
   readonly authTimeoutMs: number;
   /** Bun's TLS options for client connections (null: plain TCP). */
@@ -62,10 +70,28 @@ export class Server {
     this.id = encodePublicKey(NKeyPrefix.server, crypto.getRandomValues(new Uint8Array(32)));
     this.name = opts.serverName !== "" ? opts.serverName : this.id;
     this.globalAccount = new Account(C.globalAccountName, !opts.noSublistCache);
+    this.accounts.set(this.globalAccount.name, this.globalAccount);
+    for (const a of opts.accounts) {
+      const acc = new Account(a.name, !opts.noSublistCache);
+      acc.limits = a.limits;
+      acc.jetstreamLimits = a.jetstream;
+      this.accounts.set(a.name, acc);
+    }
+    // Without configured accounts, JetStream (when on) is the global account's, unlimited.
+    if (opts.accounts.length === 0) this.globalAccount.jetstreamLimits = { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 };
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
-    this.hasUsers = opts.username !== "";
-    this.authRequired = opts.username !== "" || opts.authToken !== "";
+    this.authenticator = new Authenticator({
+      username: opts.username,
+      password: opts.password,
+      authToken: opts.authToken,
+      users: opts.users,
+      noAuthUser: opts.noAuthUser,
+      verifyAndMap: opts.tls?.verifyAndMap ?? false,
+    });
+    this.authRequired = this.authenticator.required;
+    this.nonceRequired = this.authenticator.needsNonce;
+    for (const u of opts.users) this.#userPermissions.set(u, u.permissions === null ? null : new Permissions(u.permissions));
     // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
     // (the reference's getDefaultAuthTimeout).
     this.authTimeoutMs = opts.tls !== null && !opts.explicit.has("authTimeoutMs") ? opts.tls.timeoutMs + 1000 : opts.authTimeoutMs;
@@ -83,7 +109,8 @@ export class Server {
       host: opts.host,
       port: opts.port,
       headers: !opts.noHeaderSupport,
-      auth_required: this.authRequired,
+      // With a no_auth_user, clients need not authenticate: INFO says so (as the reference).
+      auth_required: this.authRequired && opts.noAuthUser === "",
       tls_required: opts.tls !== null,
       tls_verify: opts.tls?.verify ?? false,
       max_payload: opts.maxPayloadBytes,
@@ -113,6 +140,7 @@ export class Server {
     log.info(`  Name:     ${this.name}`);
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
+    if (plaintextPasswordsConfigured(opts)) log.warn("Plaintext passwords detected, use nkeys or bcrypt");
     if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
 
     const bindPort = opts.port === C.randomPort ? 0 : opts.port;
@@ -177,7 +205,8 @@ export class Server {
     // The INFO goes straight to the socket: a connection that then stays idle never needs an
     // outbound buffer (memory per idle connection is a budget we measure).
     const tls = this.opts.tls;
-    if (tls === null || !tls.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
+    if (this.nonceRequired) conn.nonce = makeNonce();
+    if (tls === null || !tls.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
     if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
       this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
       if (tls === null || !tls.handshakeFirst) conn.sendErr(ProtoError.maxConnections.text);
@@ -201,7 +230,7 @@ export class Server {
 
   /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
   afterTlsHandshake(conn: ClientConnection): void {
-    if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
+    if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
     this.#startAuthTimer(conn, Date.now());
   }
 
@@ -217,6 +246,12 @@ export class Server {
 
   #startAuthTimer(conn: ClientConnection, now: number): void {
     if (!this.authRequired) return;
+    // With a no_auth_user a client acts as that user until its CONNECT says otherwise.
+    const noAuth = this.opts.noAuthUser !== "" ? this.authenticator.user(this.opts.noAuthUser) : undefined;
+    if (noAuth !== undefined) {
+      this.bindClient(conn, { user: noAuth });
+      return;
+    }
     conn.awaitingAuth = true;
     conn.parser.requireConnect = true;
     conn.authDeadlineMs = now + this.authTimeoutMs;
@@ -229,15 +264,38 @@ export class Server {
   }
 
   /**
-   * Checks CONNECT credentials against single-user or token authorization: true, false, or a
+   * Checks the CONNECT credentials (auth/authenticator.ts): who the client is, or false. A
    * promise when a bcrypt hash has to be verified (kept off the event loop).
    */
-  authenticate(conn: ClientConnection): boolean | Promise<boolean> {
-    if (!this.authRequired) return true;
-    const opts = this.opts;
-    if (opts.authToken !== "") return comparePassword(opts.authToken, conn.opts.auth_token);
-    if (conn.opts.user !== opts.username) return false;
-    return comparePassword(opts.password, conn.opts.pass);
+  authenticate(conn: ClientConnection): Verdict | Promise<Verdict> {
+    if (!this.authRequired) return { user: null };
+    return this.authenticator.authenticate(conn.opts, conn.nonce, () => conn.certificateIdentity());
+  }
+
+  /**
+   * Binds an authenticated client to its account and permissions. False when the account
+   * refuses it (connection limit): the connection is then closed.
+   */
+  bindClient(conn: ClientConnection, verdict: Authenticated): boolean {
+    const user = verdict.user;
+    const account = user === null || user.account === "" ? this.globalAccount : this.accounts.get(user.account);
+    if (account === undefined) {
+      conn.sendErr(ProtoError.accountRegistration.text);
+      conn.close(ClosedReason.authViolation);
+      return false;
+    }
+    if (user !== null) {
+      conn.authUser = user.nkey !== "" ? `Nkey ${JSON.stringify(user.nkey)}` : `User ${JSON.stringify(user.user)}`;
+    }
+    return conn.bind(account, user === null ? null : (this.#userPermissions.get(user) ?? null));
+  }
+
+  /** Logs an authentication failure as the reference does (authViolation). */
+  logAuthFailure(conn: ClientConnection): void {
+    let detail = "";
+    if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
+    else if (this.authenticator.hasUsers || this.opts.username !== "") detail = ` - User ${JSON.stringify(conn.opts.user)}`;
+    this.logger.error(`${conn.description} - authentication error${detail}`);
   }
 
   // ---- Flushing ----------------------------------------------------------------------------
@@ -336,21 +394,4 @@ function formatUrls(scheme: string, host: string, port: number): string[] {
     for (const a of list ?? []) if (a.family === "IPv4") urls.push(`${scheme}://${a.address}:${port}`);
   }
   return urls;
-}
-
-const BCRYPT_PREFIX = /^\$2[abxy]\$\d{2}\$/;
-
-/** Plain or bcrypt comparison (the reference accepts `$2a$…` hashes in the config). */
-function comparePassword(expected: string, given: string): boolean | Promise<boolean> {
-  if (BCRYPT_PREFIX.test(expected)) return Bun.password.verify(given, expected, "bcrypt").catch(() => false);
-  return timingSafeEqualText(expected, given);
-}
-
-function timingSafeEqualText(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) return false;
-  let diff = 0;
-  for (let i = 0; i < ab.length; i++) diff |= ab[i] ^ bb[i];
-  return diff === 0;
 }

@@ -1,5 +1,8 @@
 // NKey string encoding (nkeys strkey.go): prefix byte(s) + raw key + CRC-16/XMODEM
-// (little-endian), base32 (RFC 4648, no padding). Written here, small and exact.
+// (little-endian), base32 (RFC 4648, no padding). Written here, small and exact. Signatures
+// are Ed25519 (@noble/ed25519).
+import { createHash } from "node:crypto";
+import * as ed from "@noble/ed25519";
 
 /** Prefix bytes of the key types (the first base32 character is the type letter). */
 export const NKeyPrefix = {
@@ -72,9 +75,54 @@ export function encodePublicKey(prefix: number, key: Uint8Array): string {
 
 /** Decodes and checks a public nkey; returns the type prefix and the 32-byte key, or null. */
 export function decodePublicKey(text: string): { prefix: number; key: Uint8Array } | null {
+  if (text.length !== 56) return null;
   const raw = base32Decode(text);
   if (raw === null || raw.length !== 35) return null;
   const crc = raw[33] | (raw[34] << 8);
   if (crc16(raw.subarray(0, 33)) !== crc) return null;
   return { prefix: raw[0], key: raw.slice(1, 33) };
+}
+
+// ---- Signatures ----------------------------------------------------------------------------
+
+// @noble/ed25519 verifies synchronously once it has a SHA-512 (node:crypto's, native).
+ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash("sha512").update(message).digest()) as Uint8Array<ArrayBuffer>;
+
+/**
+ * Decodes a signature as the reference does: base64url without padding, falling back to
+ * standard base64. Null when it is neither.
+ */
+export function decodeSignature(text: string): Uint8Array | null {
+  if (/^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1) return new Uint8Array(Buffer.from(text, "base64url"));
+  if (/^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0) return new Uint8Array(Buffer.from(text, "base64"));
+  return null;
+}
+
+/** Verifies an Ed25519 signature by the public nkey `publicKey` (any type). False on any error. */
+export function verifySignature(publicKey: string, message: Uint8Array, signature: Uint8Array): boolean {
+  const decoded = decodePublicKey(publicKey);
+  if (decoded === null || signature.length !== 64) return false;
+  try {
+    return ed.verify(signature, message, decoded.key);
+  } catch {
+    return false;
+  }
+}
+
+/** The type letter's prefix of a valid public nkey, or -1 when it is not one. */
+export function publicKeyPrefix(text: string): number {
+  const decoded = decodePublicKey(text);
+  if (decoded === null) return -1;
+  const p = decoded.prefix;
+  const valid: number[] = [NKeyPrefix.server, NKeyPrefix.cluster, NKeyPrefix.operator, NKeyPrefix.account, NKeyPrefix.user, NKeyPrefix.curve];
+  return valid.includes(p) ? p : -1;
+}
+
+export function isPublicKey(text: string, prefix: number): boolean {
+  return publicKeyPrefix(text) === prefix;
+}
+
+/** A nonce for INFO: 11 random bytes, base64url without padding (15 characters), as the reference. */
+export function makeNonce(): string {
+  return Buffer.from(crypto.getRandomValues(new Uint8Array(11))).toString("base64url");
 }

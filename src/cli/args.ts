@@ -18,6 +18,7 @@
 import { readFileSync } from "node:fs";
 import { applyConfigFile, validateOptions } from "../config/conf_options.ts";
 import { ConfigError } from "../config/conf_parser.ts";
+import { defaultTlsOptions } from "../config/conf_tls.ts";
 import { defaultOptions, type ServerOptions } from "../config/options.ts";
 import * as C from "../constants.ts";
 
@@ -106,12 +107,18 @@ const flagSpecs: readonly FlagSpec[] = [
   stringFlag(["user"], "username"),
   stringFlag(["pass"], "password"),
   stringFlag(["auth"], "authToken"),
+  // TLS flags are combined into opts.tls after the others (see tlsFromFlags).
+  { names: ["tls"], kind: "bool" },
+  { names: ["tlscert"], kind: "string" },
+  { names: ["tlskey"], kind: "string" },
+  { names: ["tlscacert"], kind: "string" },
+  { names: ["tlsverify"], kind: "bool" },
 ];
 
 /** Flags of the reference that nats-bun refuses until the feature exists. */
 const notYetSupportedFlags: ReadonlySet<string> = new Set([
   "s", "syslog", "r", "remote_syslog",
-  "tls", "tlscert", "tlskey", "tlsverify", "tlscacert", "help_tls",
+  "help_tls",
   "routes", "cluster", "cluster_listen", "cluster_name", "cluster_advertise", "no_advertise", "connect_retries",
   "profile",
 ]);
@@ -233,11 +240,41 @@ export function parseServerArgs(argv: readonly string[], options: ParseServerArg
   }
 
   for (const g of given) g.spec.apply?.(opts, g.value);
+  const tlsError = tlsFromFlags(opts, last);
+  if (tlsError !== null) return error(tlsError);
 
   if (check) return { kind: "check", opts };
   const invalid = options.skipValidation ? null : validateOptions(opts);
   if (invalid !== null) return error(invalid);
   return { kind: "run", opts, warnings };
+}
+
+/**
+ * --tls/--tlsverify with --tlscert/--tlskey[/--tlscacert] replace the config file's tls block
+ * (the reference's overrideTLS). Returns an error text or null.
+ */
+function tlsFromFlags(opts: ServerOptions, last: (name: string) => FlagValue | undefined): string | null {
+  const verify = last("tlsverify") === true;
+  if (last("tls") !== true && !verify) return null;
+  const certFile = (last("tlscert") as string | undefined) ?? "";
+  const keyFile = (last("tlskey") as string | undefined) ?? "";
+  const caFile = (last("tlscacert") as string | undefined) ?? "";
+  if (certFile === "") return "TLS Server certificate must be present and valid";
+  if (keyFile === "") return "TLS Server private key must be present and valid";
+  const tls = defaultTlsOptions();
+  tls.certFile = certFile;
+  tls.keyFile = keyFile;
+  tls.caFile = caFile;
+  tls.verify = verify;
+  try {
+    tls.cert = readFileSync(certFile, "utf8");
+    tls.key = readFileSync(keyFile, "utf8");
+    if (caFile !== "") tls.ca = readFileSync(caFile, "utf8");
+  } catch (e) {
+    return `error parsing X509 certificate/key pair: ${(e as Error).message}`;
+  }
+  setField(opts, "tls", tls);
+  return null;
 }
 
 function error(message: string): CliAction {
@@ -284,6 +321,13 @@ Authorization Options:
         --user <user>                User required for connections
         --pass <password>            Password required for connections
         --auth <token>               Authorization token required for connections
+
+TLS Options:
+        --tls                        Enable TLS, do not verify clients (default: false)
+        --tlscert <file>             Server certificate file
+        --tlskey <file>              Private key for server certificate
+        --tlsverify                  Enable TLS, verify client certificates
+        --tlscacert <file>           Client certificate CA for verification
 
 Monitoring (with -m/--http_port, or http: host:port in the config file):
     /varz /connz /subsz /routez /gatewayz /leafz /accountz /accstatz /jsz /healthz

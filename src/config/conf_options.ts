@@ -15,7 +15,13 @@
 // Durations are Go duration strings ("2m", "1h30m", "250ms"); for ping_interval and
 // write_deadline a bare number is taken as seconds with the reference's warning.
 import * as C from "../constants.ts";
-import { ConfigError, ConfMap, formatPosition, parseConfigFile, type ConfPosition, type ConfValue } from "./conf_parser.ts";
+import { ConfigError, ConfMap, parseConfigFile, type ConfValue } from "./conf_parser.ts";
+import { blockEntries, describe, formatDuration, OptionsReader, positionOf, type BoolField, type Entry, type Handler, type NumberField, type StringField } from "./conf_reader.ts";
+
+import { onAccounts, onAuthorization, onMappings, onOperator, onResolver, onResolverPreload, onTrustedKeys } from "./conf_auth.ts";
+import { onTls } from "./conf_tls.ts";
+
+export { formatDuration, parseDuration } from "./conf_reader.ts";
 import type { ServerOptions } from "./options.ts";
 
 export interface ApplyConfigOptions {
@@ -63,6 +69,18 @@ export function validateOptions(opts: ServerOptions): string | null {
   if (opts.maxPayloadBytes > opts.maxPendingBytes) {
     return `max_payload (${opts.maxPayloadBytes}) cannot be higher than max_pending (${opts.maxPendingBytes})`;
   }
+  const seen = new Set<string>();
+  for (const u of opts.users) {
+    const id = u.nkey !== "" ? u.nkey : u.user;
+    if (seen.has(id)) return u.nkey !== "" ? `Duplicate nkey ${JSON.stringify(id)} detected` : `Duplicate user ${JSON.stringify(id)} detected`;
+    seen.add(id);
+  }
+  if (opts.noAuthUser !== "" && !opts.users.some((u) => u.nkey === "" && u.user === opts.noAuthUser)) {
+    return `no_auth_user: ${JSON.stringify(opts.noAuthUser)} not present as user in authorization block or account configuration`;
+  }
+  if (opts.systemAccount !== "" && opts.operatorJwts.length === 0 && opts.systemAccount !== C.systemAccountName && !opts.accounts.some((a) => a.name === opts.systemAccount)) {
+    return `system account ${JSON.stringify(opts.systemAccount)} not defined`;
+  }
   return null;
 }
 
@@ -71,193 +89,13 @@ export function validateOptions(opts: ServerOptions): string | null {
  * nats-bun does not implement yet. Lower case; aliases listed separately.
  */
 export const notYetSupportedTopLevelKeys: ReadonlySet<string> = new Set([
-  "accounts", "mappings", "maps", "no_auth_user", "system_account", "system", "no_system_account", "no_system",
-  "no_sys_acc", "default_sentinel",
-  "operator", "operators", "roots", "root", "root_operators", "root_operator", "trusted", "trusted_keys",
-  "resolver", "account_resolver", "accounts_resolver", "resolver_tls", "resolver_preload", "resolver_pinned_accounts",
-  "tls", "allow_non_tls", "ocsp", "ocsp_cache", "proxy_protocol", "proxies",
+  "default_sentinel", "resolver_tls", "resolver_pinned_accounts",
+  "allow_non_tls", "ocsp", "ocsp_cache", "proxy_protocol", "proxies",
   "cluster", "gateway", "leaf", "leafnodes", "websocket", "ws", "mqtt",
   "connect_error_reports", "reconnect_error_reports",
   "server_tags", "server_metadata", "default_js_domain", "trace_headers", "write_timeout", "no_fast_producer_stall",
   "prof_port", "prof_block_rate", "feature_flags",
 ]);
-
-// ---- Go durations ------------------------------------------------------------------------
-
-const nsPerUnit: ReadonlyMap<string, number> = new Map([
-  ["ns", 1], ["us", 1e3], ["µs", 1e3], ["μs", 1e3], ["ms", 1e6], ["s", 1e9], ["m", 60e9], ["h", 3600e9],
-]);
-const maxDurationNs = 2 ** 63 - 1;
-
-/**
- * Parses a duration as Go's time.ParseDuration ("1h30m", "250ms", "-1.5s", "0") into
- * nanoseconds. Throws an Error with Go's message (`time: invalid duration "x"`).
- */
-export function parseDuration(text: string): number {
-  const quoted = JSON.stringify(text);
-  let s = text;
-  let negative = false;
-  if (s.startsWith("-") || s.startsWith("+")) {
-    negative = s[0] === "-";
-    s = s.slice(1);
-  }
-  if (s === "0") return 0;
-  if (s === "") throw new Error(`time: invalid duration ${quoted}`);
-  let total = 0;
-  while (s !== "") {
-    const m = /^([0-9]*)(?:\.([0-9]*))?/.exec(s)!;
-    const whole = m[1]!;
-    const fraction = m[2];
-    if (whole === "" && (fraction === undefined || fraction === "")) throw new Error(`time: invalid duration ${quoted}`);
-    s = s.slice(m[0].length);
-    const unitMatch = /^[^0-9.]*/.exec(s)!;
-    const unit = unitMatch[0];
-    if (unit === "") throw new Error(`time: missing unit in duration ${quoted}`);
-    const scale = nsPerUnit.get(unit);
-    if (scale === undefined) throw new Error(`time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`);
-    s = s.slice(unit.length);
-    total += Number(whole || "0") * scale;
-    if (fraction) total += Number(`0.${fraction}`) * scale;
-    if (total > maxDurationNs) throw new Error(`time: invalid duration ${quoted}`);
-  }
-  return negative ? -total : total;
-}
-
-/** Formats nanoseconds as Go's Duration.String ("1m30s", "250ms", "2h0m0s"), for messages. */
-export function formatDuration(ns: number): string {
-  if (ns === 0) return "0s";
-  const sign = ns < 0 ? "-" : "";
-  let rest = Math.round(Math.abs(ns));
-  if (rest < 1e9) {
-    if (rest < 1e3) return `${sign}${rest}ns`;
-    if (rest < 1e6) return `${sign}${decimal(rest, 1e3)}µs`;
-    return `${sign}${decimal(rest, 1e6)}ms`;
-  }
-  const hours = Math.floor(rest / 3600e9);
-  rest -= hours * 3600e9;
-  const minutes = Math.floor(rest / 60e9);
-  rest -= minutes * 60e9;
-  const h = hours > 0 ? `${hours}h` : "";
-  const m = hours > 0 || minutes > 0 ? `${minutes}m` : "";
-  return `${sign}${h}${m}${decimal(rest, 1e9)}s`;
-}
-
-/** `value / unit` written with only the digits needed (1500/1000 → "1.5"). */
-function decimal(value: number, unit: number): string {
-  const whole = Math.floor(value / unit);
-  const fraction = value - whole * unit;
-  if (fraction === 0) return String(whole);
-  const digits = String(fraction).padStart(String(unit).length - 1, "0").replace(/0+$/, "");
-  return `${whole}.${digits}`;
-}
-
-// ---- reading entries -----------------------------------------------------------------------
-
-interface Entry {
-  /** The key as written. */
-  key: string;
-  value: ConfValue;
-  pos: ConfPosition;
-  /** The map holding the key (for `usedAsVariable`). */
-  map: ConfMap;
-}
-
-type Handler = (r: OptionsReader, e: Entry) => void;
-
-type FieldOfType<T> = { [K in keyof ServerOptions]: ServerOptions[K] extends T ? K : never }[keyof ServerOptions];
-type NumberField = FieldOfType<number>;
-type StringField = FieldOfType<string>;
-type BoolField = FieldOfType<boolean>;
-
-function positionOf(map: ConfMap, key: string): ConfPosition {
-  const p = map.position(key);
-  // Every key of a parsed map has a position; a map built by hand may not.
-  return p ?? { file: "", line: 0, col: 0 };
-}
-
-/** How a value is named in type errors: `string "abc"`, `integer 5`, `map`. */
-function describe(v: ConfValue): string {
-  if (typeof v === "string") return `string ${JSON.stringify(v)}`;
-  if (typeof v === "number") return Number.isInteger(v) ? `integer ${v}` : `float ${v}`;
-  if (typeof v === "boolean") return `boolean ${v}`;
-  if (v instanceof Date) return `datetime ${v.toISOString()}`;
-  if (Array.isArray(v)) return "array";
-  return "map";
-}
-
-class OptionsReader {
-  readonly opts: ServerOptions;
-  readonly errors: ConfigError[] = [];
-  readonly warnings: string[] = [];
-  /** Whether store_dir was set already in this file (top level or in jetstream {}): once only. */
-  storeDirSet = false;
-
-  constructor(opts: ServerOptions) {
-    this.opts = opts;
-  }
-
-  error(e: Entry, reason: string): void {
-    this.errors.push(new ConfigError(e.pos, reason));
-  }
-
-  /** The reference's configWarningErr form. */
-  warn(e: Entry, field: string, reason: string): void {
-    this.warnings.push(`${formatPosition(e.pos)}: invalid use of field "${field}": ${reason}`);
-  }
-
-  notYetSupported(e: Entry, name: string): void {
-    this.error(e, `"${name}" is not yet supported by nats-bun`);
-  }
-
-  unknownField(e: Entry): void {
-    this.error(e, `unknown field "${e.key}"`);
-  }
-
-  set<K extends keyof ServerOptions>(field: K, value: ServerOptions[K]): void {
-    this.opts[field] = value;
-    this.opts.explicit.add(field);
-  }
-
-  string(e: Entry): string | undefined {
-    if (typeof e.value === "string") return e.value;
-    this.error(e, `invalid value for "${e.key}": expected a string, got ${describe(e.value)}`);
-    return undefined;
-  }
-
-  bool(e: Entry): boolean | undefined {
-    if (typeof e.value === "boolean") return e.value;
-    this.error(e, `invalid value for "${e.key}": expected a boolean, got ${describe(e.value)}`);
-    return undefined;
-  }
-
-  integer(e: Entry): number | undefined {
-    if (typeof e.value === "number" && Number.isInteger(e.value)) return e.value;
-    this.error(e, `invalid value for "${e.key}": expected an integer, got ${describe(e.value)}`);
-    return undefined;
-  }
-
-  /**
-   * A duration in nanoseconds: a Go duration string, or (when `secondsAllowed`) a bare integer
-   * of seconds with the reference's warning.
-   */
-  duration(e: Entry, field: string, secondsAllowed: boolean): number | undefined {
-    if (typeof e.value === "string") {
-      try {
-        return parseDuration(e.value);
-      } catch (err) {
-        this.error(e, `error parsing ${field}: ${(err as Error).message}`);
-        return undefined;
-      }
-    }
-    if (secondsAllowed && typeof e.value === "number" && Number.isInteger(e.value)) {
-      this.warn(e, field, `${field} should be converted to a duration`);
-      return e.value * 1e9;
-    }
-    const want = secondsAllowed ? "a duration string such as \"2m\" or a number of seconds" : "a duration string such as \"2m\"";
-    this.error(e, `error parsing ${field}: expected ${want}, got ${describe(e.value)}`);
-    return undefined;
-  }
-}
 
 // ---- handlers ------------------------------------------------------------------------------
 
@@ -402,58 +240,6 @@ const onLameDuckGracePeriod: Handler = (r, e) => {
   r.set("lameDuckGracePeriodMs", ns === 0 ? C.lameDuckGracePeriodMs : ns / 1e6);
 };
 
-/** Entries of a sub-block, with keys lower-cased for matching and positions for errors. */
-function blockEntries(map: ConfMap): { lower: string; entry: Entry }[] {
-  return [...map].map(([key, value]) => ({ lower: key.toLowerCase(), entry: { key, value, pos: positionOf(map, key), map } }));
-}
-
-const authorizationNotYetSupported = new Set([
-  "users", "default_permission", "default_permissions", "permissions", "auth_callout", "proxy_required",
-]);
-
-const onAuthorization: Handler = (r, e) => {
-  if (!(e.value instanceof ConfMap)) {
-    r.error(e, `invalid value for "${e.key}": expected a map, got ${describe(e.value)}`);
-    return;
-  }
-  let user = "";
-  let password = "";
-  let token = "";
-  for (const { lower, entry } of blockEntries(e.value)) {
-    switch (lower) {
-      case "user":
-      case "username":
-        user = r.string(entry) ?? user;
-        break;
-      case "pass":
-      case "password":
-        password = r.string(entry) ?? password;
-        break;
-      case "token":
-        token = r.string(entry) ?? token;
-        break;
-      case "timeout": {
-        // Seconds, integer or fractional (the reference's AuthTimeout is a float64).
-        if (typeof entry.value !== "number") {
-          r.error(entry, `invalid value for "${entry.key}": expected a number of seconds, got ${describe(entry.value)}`);
-          break;
-        }
-        r.set("authTimeoutMs", entry.value === 0 ? C.authTimeoutMs : entry.value * 1000);
-        break;
-      }
-      default:
-        if (authorizationNotYetSupported.has(lower)) r.notYetSupported(entry, `${e.key}.${entry.key}`);
-        else if (!entry.map.usedAsVariable(entry.key)) r.unknownField(entry);
-    }
-  }
-  if ((user !== "" || password !== "") && token !== "") {
-    r.error(e, "Cannot have a user/pass and token");
-    return;
-  }
-  if (user !== "") r.set("username", user);
-  if (password !== "") r.set("password", password);
-  if (token !== "") r.set("authToken", token);
-};
 
 /** JetStream storage sizes: an integer (units already applied) or "<n>K|M|G|T" (powers of 1024). */
 function storageSize(v: ConfValue): number | string {
@@ -610,5 +396,28 @@ const topLevelHandlers: ReadonlyMap<string, Handler> = new Map(Object.entries({
   jetstream: onJetStream,
   store_dir: onStoreDir,
   storedir: onStoreDir,
+  tls: onTls,
+
   authorization: onAuthorization,
+  accounts: onAccounts,
+  mappings: onMappings,
+  maps: onMappings,
+  no_auth_user: stringInto("noAuthUser"),
+  system_account: stringInto("systemAccount"),
+  system: stringInto("systemAccount"),
+  no_system_account: boolInto("noSystemAccount"),
+  no_system: boolInto("noSystemAccount"),
+  no_sys_acc: boolInto("noSystemAccount"),
+  operator: onOperator,
+  operators: onOperator,
+  root: onOperator,
+  roots: onOperator,
+  root_operator: onOperator,
+  root_operators: onOperator,
+  trusted: onTrustedKeys,
+  trusted_keys: onTrustedKeys,
+  resolver: onResolver,
+  account_resolver: onResolver,
+  accounts_resolver: onResolver,
+  resolver_preload: onResolverPreload,
 }));

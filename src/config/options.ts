@@ -46,11 +46,33 @@ export interface ServerOptions {
   disableShortFirstPing: boolean;
 
   // Single-user authorization from flags or `authorization { user, password, token, timeout }`.
-  // Users lists, permissions and accounts arrive with the security work; until then the config
-  // layer refuses them with a clear message.
   username: string;
   password: string;
   authToken: string;
+  /** `authorization { users: [...] }` (user/password and nkey users of the global account). */
+  users: UserEntry[];
+  /** `authorization { default_permissions }`: for users that have none of their own. */
+  defaultPermissions: Permissions | null;
+  /** A connection without credentials acts as this user (`no_auth_user`). */
+  noAuthUser: string;
+  /** `accounts { … }` in file order. */
+  accounts: AccountEntry[];
+  /** `system_account`; "" = the default `$SYS`. */
+  systemAccount: string;
+  noSystemAccount: boolean;
+  /** Top-level `mappings` (subject mappings of the global account). */
+  mappings: MappingEntry[];
+
+  // Decentralised (JWT) authentication
+  /** Operator JWTs (contents), from files or inline. */
+  operatorJwts: string[];
+  trustedKeys: string[];
+  resolver: ResolverOptions | null;
+  /** `resolver_preload { <account public key>: <jwt> }`. */
+  resolverPreload: Map<string, string>;
+
+  /** `tls { … }` for client connections; null = plain TCP. */
+  tls: TlsOptions | null;
 
   // Monitoring
   httpHost: string;
@@ -130,6 +152,18 @@ export function defaultOptions(): ServerOptions {
     username: "",
     password: "",
     authToken: "",
+    users: [],
+    defaultPermissions: null,
+    noAuthUser: "",
+    accounts: [],
+    systemAccount: "",
+    noSystemAccount: false,
+    mappings: [],
+    operatorJwts: [],
+    trustedKeys: [],
+    resolver: null,
+    resolverPreload: new Map(),
+    tls: null,
     httpHost: "",
     httpPort: 0,
     httpsPort: 0,
@@ -148,4 +182,134 @@ export function defaultOptions(): ServerOptions {
     checkConfig: false,
     explicit: new Set(),
   };
+}
+
+// ---- Security (config shapes; enforced by auth/ and server/) -------------------------------
+
+/** `tls { … }` of the client listener. Files are read when the config is applied. */
+export interface TlsOptions {
+  certFile: string;
+  keyFile: string;
+  caFile: string;
+  /** PEM contents of the files above ("" when not given). */
+  cert: string;
+  key: string;
+  ca: string;
+  /** Require and verify a client certificate. */
+  verify: boolean;
+  /** verify, and map the certificate's email / DNS name / URI / subject to a user. */
+  verifyAndMap: boolean;
+  /** Accepted but unused (the reference uses it for outgoing connections). */
+  insecure: boolean;
+  timeoutMs: number;
+  /** TLS before the INFO (`handshake_first`, a 2.10 option). */
+  handshakeFirst: boolean;
+  /** Hex SHA-256 of the allowed client certificates (DER), lower case; empty = any. */
+  pinnedCerts: string[];
+}
+
+/** `allow`/`deny` lists of one direction; null = not given (allow: everything; deny: nothing). */
+export interface SubjectPermission {
+  allow: string[] | null;
+  deny: string[] | null;
+}
+
+/** `allow_responses`: publish to the reply subjects of received requests. */
+export interface ResponsePermission {
+  /** Responses per request; 0 = unlimited. */
+  maxMsgs: number;
+  /** How long after the request; 0 = forever. */
+  expiresMs: number;
+}
+
+export interface Permissions {
+  publish: SubjectPermission | null;
+  subscribe: SubjectPermission | null;
+  response: ResponsePermission | null;
+}
+
+/** One entry of `users [...]`: user/password or nkey. */
+export interface UserEntry {
+  user: string;
+  password: string;
+  nkey: string;
+  permissions: Permissions | null;
+  /** Account name; "" = the global account. */
+  account: string;
+  /** `allowed_connection_types` (upper case); null = any. */
+  allowedConnectionTypes: string[] | null;
+}
+
+export type ResponseType = "Singleton" | "Stream" | "Chunked";
+
+export interface ExportEntry {
+  kind: "stream" | "service";
+  subject: string;
+  /** Accounts allowed to import; null = public. */
+  accounts: string[] | null;
+  responseType: ResponseType;
+  /** Service responses are accepted this long after the request (`threshold`). */
+  responseThresholdMs: number;
+}
+
+export interface ImportEntry {
+  kind: "stream" | "service";
+  /** Exporting account (name, or public key in operator mode). */
+  account: string;
+  /** The subject as exported. */
+  subject: string;
+  /** Local subject (service `to`; stream `to`). "" = same as `subject`. */
+  to: string;
+  /** Stream import `prefix` (the local subject is `<prefix>.<subject>`). */
+  prefix: string;
+}
+
+export interface MappingDestination {
+  subject: string;
+  /** Percentage 0–100. */
+  weight: number;
+  cluster: string;
+}
+
+export interface MappingEntry {
+  source: string;
+  destinations: MappingDestination[];
+}
+
+/** Per-account JetStream limits; -1 = unlimited. */
+export interface AccountJetStreamLimits {
+  maxMemory: number;
+  maxStore: number;
+  maxStreams: number;
+  maxConsumers: number;
+}
+
+/** Per-account connection limits (`limits {}` in an account); -1 = unlimited. */
+export interface AccountLimits {
+  maxConnections: number;
+  maxSubscriptions: number;
+  maxPayload: number;
+}
+
+export interface AccountEntry {
+  name: string;
+  /** Account public key (`nkey`), if given. */
+  nkey: string;
+  users: UserEntry[];
+  exports: ExportEntry[];
+  imports: ImportEntry[];
+  mappings: MappingEntry[];
+  /** `jetstream: enabled` (all -1), limits, or null (disabled, or not given). */
+  jetstream: AccountJetStreamLimits | null;
+  defaultPermissions: Permissions | null;
+  limits: AccountLimits;
+}
+
+export interface ResolverOptions {
+  type: "memory" | "full" | "cache";
+  dir: string;
+  allowDelete: boolean;
+  hardDelete: boolean;
+  /** `limit`: maximum number of account JWTs kept. */
+  limit: number;
 }

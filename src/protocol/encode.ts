@@ -67,11 +67,14 @@ export class ClientInfoEncoder {
     if (at < 0) throw new Error("INFO encoding: client fields not found");
     this.#prefix = Buffer.from(text.slice(0, at), "latin1");
     this.#suffix = Buffer.from(text.slice(at + ',"client_id":1,"client_ip":"\\u0000"'.length), "latin1");
-    this.#scratch = Buffer.allocUnsafe(this.#prefix.length + this.#suffix.length + 128);
+    this.#scratch = Buffer.allocUnsafe(this.#prefix.length + this.#suffix.length + 256);
   }
 
-  /** The INFO line for one client; valid until the next call (write it out at once). */
-  forClient(cid: number, ip: string): Uint8Array {
+  /**
+   * The INFO line for one client, with its nonce when authentication needs one (the field
+   * that follows client_ip); valid until the next call (write it out at once).
+   */
+  forClient(cid: number, ip: string, nonce = ""): Uint8Array {
     const buf = this.#scratch;
     buf.set(this.#prefix, 0);
     let p = this.#prefix.length;
@@ -82,6 +85,13 @@ export class ClientInfoEncoder {
     // An IP address needs no JSON escaping.
     p += (buf as Buffer).write(ip, p, "latin1");
     buf[p++] = 0x22; // "
+    if (nonce !== "") {
+      // A nonce is base64url: no JSON escaping either.
+      buf.set(NONCE_KEY, p);
+      p += NONCE_KEY.length;
+      p += (buf as Buffer).write(nonce, p, "latin1");
+      buf[p++] = 0x22; // "
+    }
     buf.set(this.#suffix, p);
     p += this.#suffix.length;
     return buf.subarray(0, p);
@@ -90,3 +100,4 @@ export class ClientInfoEncoder {
 
 const CLIENT_ID_KEY = encodeByteString(',"client_id":');
 const CLIENT_IP_KEY = encodeByteString(',"client_ip":"');
+const NONCE_KEY = encodeByteString(',"nonce":"');

@@ -9,7 +9,9 @@ import type { Socket } from "bun";
 import * as C from "../constants.ts";
 import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
 import { flushFileStores } from "../jetstream/store/store.ts";
-import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
+import type { Authenticated, CertificateIdentity } from "../auth/authenticator.ts";
+import { ResponseTracker, type Permissions } from "../auth/permissions.ts";
+import { ClosedReason, ProtoError, pubPermissionViolation, subPermissionViolation, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
@@ -29,7 +31,8 @@ const SUBJECT_CACHE_MAX_BYTES = 256;
 export class ClientConnection implements ParserSink {
   readonly cid: number;
   readonly server: Server;
-  readonly socket: Socket<ClientConnection>;
+  /** The socket to read and write: the accepted one, or the TLS socket after the upgrade. */
+  socket: Socket<ClientConnection>;
   readonly parser: Parser;
   readonly out = new Outbound();
   readonly host: string;
@@ -40,11 +43,34 @@ export class ClientConnection implements ParserSink {
   /** Subscriptions by sid; created with the first one (most idle connections have none). */
   subs: Map<string, Subscription> | null = null;
 
+  // Authorization (see bind)
+  /** The nonce sent in INFO for nkey/JWT signatures ("" when none was needed). */
+  nonce = "";
+  /** Who the client authenticated as, for logs: `User "alice"`, `Nkey "U…"`, "" for none. */
+  authUser = "";
+  /** Subject permissions of the user; null = everything allowed. */
+  perms: Permissions | null = null;
+  /** allow_responses: reply subjects this connection may publish to. */
+  responses: ResponseTracker | null = null;
+  /** Set when a wildcard subscription reaches denied subjects: deliveries are filtered. */
+  deliveryFilter: Permissions | null = null;
+  /** deliveryFilter or responses is set: deliveries to this connection take the slower path. */
+  deliveryChecks = false;
+  /** One-entry cache of the last publish permission verdict (same subject string as lastSubject). */
+  #permSubject = "";
+  #permAllowed = false;
+
   // Flags
   connectReceived = false;
   closed = false;
   /** Authentication required and not yet passed. */
   awaitingAuth = false;
+  /** TLS handshake in progress (input is TLS records only). */
+  tlsHandshaking = false;
+  tlsDeadlineMs = 0;
+  /** Why a TLS handshake is about to fail, when the plain bytes already tell (see onRawTlsData). */
+  #tlsRawError = "";
+  #tlsRawChecked = false;
   /** Effective header support (server and client both). */
   headers = false;
   echo = true;
@@ -158,6 +184,111 @@ export class ClientConnection implements ParserSink {
     } else if (this.#subsTouched) this.lastActivityMs = Date.now();
   }
 
+  // ---- Authorization -----------------------------------------------------------------------
+
+  /**
+   * Moves the connection into `account` with `perms` (after authentication, or when a JWT
+   * update changes them). False when the account refuses it: the connection is closed.
+   */
+  bind(account: Account, perms: Permissions | null): boolean {
+    if (account !== this.account) {
+      const max = account.limits.maxConnections;
+      if (max >= 0 && account.connections >= max) {
+        this.server.logger.error(`${this.description} - ${ProtoError.maxAccountConnections.text}`);
+        this.sendErr(ProtoError.maxAccountConnections.text);
+        this.close(ClosedReason.maxAccountConnectionsExceeded);
+        return false;
+      }
+      this.account.connections--;
+      account.connections++;
+      this.account = account;
+      this.lastResultGeneration = -1;
+    }
+    this.perms = perms;
+    this.#permSubject = "";
+    this.responses = perms?.response ? new ResponseTracker(perms.response) : null;
+    this.deliveryFilter = null;
+    this.deliveryChecks = this.responses !== null;
+    const limits = account.limits;
+    const opts = this.server.opts;
+    this.maxSubs = minLimit(opts.maxSubscriptions, limits.maxSubscriptions);
+    this.maxPayload = minLimit(opts.maxPayloadBytes, limits.maxPayload);
+    this.parser.maxPayload = this.maxPayload;
+    return true;
+  }
+
+  /** The verified client certificate's identities (verify_and_map), or null. */
+  certificateIdentity(): CertificateIdentity | null {
+    const cert = this.socket.getPeerX509Certificate?.();
+    if (cert === undefined || cert === null) return null;
+    const id: CertificateIdentity = { emails: [], dnsNames: [], uris: [], subject: [] };
+    for (const line of cert.subject.split("\n")) {
+      const eq = line.indexOf("=");
+      if (eq > 0) id.subject.push([line.slice(0, eq), line.slice(eq + 1)]);
+    }
+    for (const part of (cert.subjectAltName ?? "").split(/,\s*/)) {
+      if (part.startsWith("email:")) id.emails.push(part.slice(6));
+      else if (part.startsWith("DNS:")) id.dnsNames.push(part.slice(4));
+      else if (part.startsWith("URI:")) id.uris.push(part.slice(4));
+    }
+    return id;
+  }
+
+  /** The publish permission check (reference pubAllowedFullCheck), with a one-subject cache. */
+  #publishAllowed(pa: PubArgs): boolean {
+    const subject = this.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd);
+    if (subject === this.#permSubject) return this.#permAllowed;
+    const perms = this.perms!;
+    if (perms.canPublish(subject)) {
+      this.#permSubject = subject;
+      this.#permAllowed = true;
+      return true;
+    }
+    // Responses are allowed per reply subject and counted: never cached.
+    if (this.responses !== null && this.responses.allow(subject, Date.now())) return true;
+    this.sendErr(pubPermissionViolation(subject));
+    this.server.logger.error(`${this.description} - Publish Violation - ${this.authUserText}, Subject ${JSON.stringify(subject)}`);
+    return false;
+  }
+
+  /** `User "alice"` as the reference's getAuthUser, for violation logs. */
+  get authUserText(): string {
+    if (this.authUser !== "") return this.authUser;
+    if (this.opts.nkey !== "") return `Nkey ${JSON.stringify(this.opts.nkey)}`;
+    if (this.opts.user !== "") return `User ${JSON.stringify(this.opts.user)}`;
+    if (this.opts.auth_token !== "") return `Token ${JSON.stringify(this.opts.auth_token)}`;
+    return `User "N/A"`;
+  }
+
+  // ---- TLS -------------------------------------------------------------------------------
+
+  /** Encrypted bytes seen on the plain socket after the upgrade: only the first read matters. */
+  onRawTlsData(buf: Uint8Array): void {
+    if (this.#tlsRawChecked || buf.length === 0) return;
+    this.#tlsRawChecked = true;
+    // A TLS record starts with content type 22 (handshake); a client speaking the NATS
+    // protocol in the clear does not.
+    if (buf[0] !== 0x16) this.#tlsRawError = "tls: first record does not look like a TLS handshake";
+  }
+
+  onTlsHandshake(success: boolean, authorizationError: Error | null): void {
+    if (this.closed || !this.tlsHandshaking) return;
+    const server = this.server;
+    const verify = server.opts.tls?.verify ?? false;
+    let failure = "";
+    if (this.#tlsRawError !== "") failure = this.#tlsRawError;
+    else if (!success && (verify || authorizationError !== null)) failure = authorizationError?.message ?? "handshake failed";
+    else if (!server.tlsPeerAllowed(this)) failure = "peer certificate not in the pinned certificates";
+    if (failure !== "") {
+      server.logger.error(`${this.description} - TLS handshake error: ${failure}`);
+      this.close(ClosedReason.tlsHandshakeError);
+      return;
+    }
+    this.tlsHandshaking = false;
+    if (server.logger.debugEnabled) server.logger.debug(`${this.description} - TLS handshake complete`);
+    server.afterTlsHandshake(this);
+  }
+
   // ---- ParserSink ------------------------------------------------------------------------
 
   onAuthViolation(): void {
@@ -205,16 +336,16 @@ export class ClientConnection implements ParserSink {
     this.parser.headers = this.headers;
 
     const verdict = this.server.authenticate(this);
-    if (verdict === true) this.#afterAuth();
-    else if (verdict === false) this.authViolation();
+    if (verdict === false) this.authViolation();
+    else if (!(verdict instanceof Promise)) this.#afterAuth(verdict);
     else {
       // Asynchronous check (bcrypt): hold further input until it is decided.
       this.#suspend(Suspend.auth);
       verdict.then(
-        (ok) => {
+        (v) => {
           if (this.closed) return;
-          if (ok) this.#afterAuth();
-          else this.authViolation();
+          if (v === false) this.authViolation();
+          else this.#afterAuth(v);
           this.#resume(Suspend.auth);
           this.server.flushDirty();
         },
@@ -227,13 +358,14 @@ export class ClientConnection implements ParserSink {
     }
   }
 
-  #afterAuth(): void {
+  #afterAuth(verdict: Authenticated): void {
     if (this.closed) return;
     // Account designation in CONNECT is refused by the reference (legacy sandbox feature).
     if (this.opts.new_account || this.opts.account !== "") {
       this.authViolation();
       return;
     }
+    if (!this.server.bindClient(this, verdict)) return;
     this.awaitingAuth = false;
     this.parser.requireConnect = false;
     const proto = this.opts.protocol;
@@ -314,6 +446,13 @@ export class ClientConnection implements ParserSink {
       this.server.logger.error(`${this.description} - Subscription Violation Too Many Tokens - User "${this.opts.user}", Subject "${subject}", SID ${sid}`);
       return;
     }
+    const perms = this.perms;
+    if (perms !== null && !perms.canSubscribe(subject, queue)) {
+      this.sendErr(subPermissionViolation(subject, queue ?? undefined));
+      const q = queue === null ? "" : `, Queue: ${JSON.stringify(queue)}`;
+      this.server.logger.error(`${this.description} - Subscription Violation - ${this.authUserText}, Subject ${JSON.stringify(subject)}${q}, SID ${sid}`);
+      return;
+    }
     if (this.maxSubs > 0 && this.subs !== null && this.subs.size >= this.maxSubs) {
       this.sendErr(ProtoError.maxSubscriptions.text);
       this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
@@ -328,6 +467,10 @@ export class ClientConnection implements ParserSink {
       const sub = new Subscription(this, subject, queue, sid, encodeByteString(sid));
       subs.set(sid, sub);
       this.account.sublist.insert(sub);
+      if (perms !== null && this.deliveryFilter === null && perms.needsDeliveryFilter(subject)) {
+        this.deliveryFilter = perms;
+        this.deliveryChecks = true;
+      }
     }
     if (this.opts.verbose) this.sendOk();
   }
@@ -364,6 +507,7 @@ export class ClientConnection implements ParserSink {
     if (this.trace) this.#traceMsgPayload(payload, payloadStart, pa.size);
     this.inMsgs++;
     this.inBytes += pa.size;
+    if (this.perms !== null && this.perms.checksPublish && !this.#publishAllowed(pa)) return;
     if (this.verbose) this.sendOk();
     deliverMessage(this, pa, payload, payloadStart);
   }
@@ -508,8 +652,7 @@ export class ClientConnection implements ParserSink {
   // ---- Errors and closing ----------------------------------------------------------------
 
   authViolation(): void {
-    const user = this.opts.user;
-    this.server.logger.error(`${this.description} - authentication error` + (this.server.hasUsers ? ` - User ${JSON.stringify(user)}` : ""));
+    this.server.logAuthFailure(this);
     this.sendErr(ProtoError.authViolation.text);
     this.close(ClosedReason.authViolation);
   }
@@ -551,6 +694,13 @@ export class ClientConnection implements ParserSink {
   housekeeping(now: number): void {
     if (this.closed) return;
     const opts = this.server.opts;
+    if (this.tlsHandshaking) {
+      if (now >= this.tlsDeadlineMs) {
+        this.server.logger.error(`${this.description} - TLS handshake timeout`);
+        this.close(ClosedReason.tlsHandshakeError);
+      }
+      return;
+    }
     if (this.awaitingAuth && now >= this.authDeadlineMs) {
       this.sendErr(ProtoError.authTimeout.text);
       this.server.logger.debug(`${this.description} - ${ProtoError.authTimeout.text}`);
@@ -632,4 +782,11 @@ export function formatDuration(ms: number): string {
   if (h > 0) return `${h}h${m}m${sText}`;
   if (m > 0) return `${m}m${sText}`;
   return sText;
+}
+
+/** The stricter of a server limit (0 = none) and an account limit (-1 = none), as 0 = none. */
+function minLimit(server: number, account: number): number {
+  if (account < 0) return server;
+  if (server <= 0) return account === 0 ? server : account;
+  return Math.min(server, account);
 }

@@ -101,6 +101,7 @@ function deliverTo(pub: Publisher, sub: Subscription, pa: PubArgs, payload: Uint
   const client = sub.conn as ClientConnection;
   if (client === pub && !pub.echo) return false;
   if (sub.closed || client.closed) return false;
+  if (client.deliveryChecks && !passesDeliveryChecks(client, pa, subject)) return false;
 
   // Auto-unsubscribe: deliver the max-th message, then remove; beyond it, remove and drop.
   sub.delivered++;
@@ -133,6 +134,17 @@ function deliverTo(pub: Publisher, sub: Subscription, pa: PubArgs, payload: Uint
   const pending = out.tail - out.head;
   if (pending > client.server.outboundFlushThresholdBytes) client.server.flushEarly(client, pub, pending);
   if (lastOne) client.unsubscribe(sub);
+  return true;
+}
+
+/**
+ * Receiver-side authorization, off the common path (kept out of deliverTo so that it stays
+ * small enough to be inlined): the deny filter of wildcard subscriptions reaching subjects
+ * the user may not subscribe to, and allow_responses' record of the reply subject.
+ */
+function passesDeliveryChecks(client: ClientConnection, pa: PubArgs, subject: string): boolean {
+  if (client.deliveryFilter !== null && !client.deliveryFilter.deliveryAllowed(subject)) return false;
+  if (client.responses !== null && pa.replyEnd > pa.replyStart) client.responses.record(decodeByteString(pa.buf, pa.replyStart, pa.replyEnd), Date.now());
   return true;
 }
 

@@ -1,11 +1,14 @@
 // The server: lifecycle, the client listener, accounts, the set of connections, the flush
 // scheduler (dirty connections written once per read batch) and one housekeeping timer.
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
-import { encodePublicKey, NKeyPrefix } from "../auth/nkeys.ts";
-import type { ServerOptions } from "../config/options.ts";
+import { Authenticator, type Authenticated, type Verdict } from "../auth/authenticator.ts";
+import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
+import { Permissions } from "../auth/permissions.ts";
+import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
+import type { ServerOptions, UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
 import { ClientInfoEncoder } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
@@ -16,8 +19,8 @@ import { ClosedClients } from "./closed_clients.ts";
 import { ClientConnection } from "./connection.ts";
 import type { JetStreamMonitor } from "./monitor_provider.ts";
 import type { Publisher } from "./deliver.ts";
-import { listenClients } from "./listener.ts";
-import { JetStream } from "../jetstream/jetstream.ts";
+import { listenClients, upgradeToTls } from "./listener.ts";
+import { JetStream, unlimited, type JsLimits } from "../jetstream/jetstream.ts";
 import { JetStreamMonitorImpl } from "../jetstream/monitor.ts";
 
 export class Server {
@@ -56,9 +59,18 @@ export class Server {
   /** Beyond this many pending bytes at a receiver, its producers are stalled (half of max_pending). */
   readonly stallThresholdBytes: number;
 
-  /** User/password configured (for the reference's auth error log line). Follows reloads. */
-  hasUsers: boolean;
-  authRequired: boolean;
+  /** Accounts by name: `$G`, the system account, and the configured (or JWT) accounts. */
+  readonly accounts: Map<string, Account> = new Map();
+  authenticator!: Authenticator;
+  authRequired = false;
+  /** INFO carries a per-connection nonce (nkey or JWT users must sign it). */
+  nonceRequired = false;
+  /** Compiled permissions of each configured user (shared by its connections). */
+  #userPermissions = new Map<UserEntry, Permissions | null>();
+  /** Authentication deadline after accept (or after the TLS handshake). */
+  authTimeoutMs: number;
+  /** Bun's TLS options for client connections (null: plain TCP). */
+  #bunTls: TLSOptions | null = null;
 
   #listener: TCPSocketListener<ClientConnection> | null = null;
   #nextCid = 1;
@@ -77,10 +89,26 @@ export class Server {
     this.name = opts.serverName !== "" ? opts.serverName : this.id;
     this.globalAccount = new Account(C.globalAccountName, !opts.noSublistCache);
     this.closedClients = new ClosedClients(opts.maxClosedClients);
+    this.accounts.set(this.globalAccount.name, this.globalAccount);
+    for (const a of opts.accounts) {
+      const acc = new Account(a.name, !opts.noSublistCache);
+      acc.limits = a.limits;
+      acc.jetstreamLimits = a.jetstream;
+      this.accounts.set(a.name, acc);
+    }
+    // Without configured accounts, JetStream (when on) is the global account's, unlimited.
+    if (opts.accounts.length === 0) this.globalAccount.jetstreamLimits = { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 };
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
-    this.hasUsers = opts.username !== "";
-    this.authRequired = opts.username !== "" || opts.authToken !== "";
+    this.#configureAuth(opts);
+    // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
+    // (the reference's getDefaultAuthTimeout).
+    this.authTimeoutMs = opts.tls !== null && !opts.explicit.has("authTimeoutMs") ? opts.tls.timeoutMs + 1000 : opts.authTimeoutMs;
+    if (opts.tls !== null) {
+      const t = opts.tls;
+      this.#bunTls = { cert: t.cert, key: t.key, requestCert: t.verify, rejectUnauthorized: t.verify };
+      if (t.ca !== "") this.#bunTls.ca = t.ca;
+    }
     this.#infoTemplate = {
       server_id: this.id,
       server_name: this.name,
@@ -90,7 +118,10 @@ export class Server {
       host: opts.host,
       port: opts.port,
       headers: !opts.noHeaderSupport,
-      auth_required: this.authRequired,
+      // With a no_auth_user, clients need not authenticate: INFO says so (as the reference).
+      auth_required: this.authRequired && opts.noAuthUser === "",
+      tls_required: opts.tls !== null,
+      tls_verify: opts.tls?.verify ?? false,
       max_payload: opts.maxPayloadBytes,
       jetstream: opts.jetstream,
       nats_bun: C.natsBunVersion,
@@ -123,6 +154,7 @@ export class Server {
     log.info(`  Name:     ${this.name}`);
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
+    if (plaintextPasswordsConfigured(opts)) log.warn("Plaintext passwords detected, use nkeys or bcrypt");
     if (opts.pidFile !== "") this.writePidFile(opts.pidFile);
     hooks.beforeListen?.();
 
@@ -138,7 +170,11 @@ export class Server {
       js.start();
       this.jetstream = js;
       this.jetstreamMonitor = new JetStreamMonitorImpl(js);
-      js.enableAccount(this.globalAccount);
+      // JetStream per account: the accounts whose config (or JWT) enables it.
+      for (const account of this.accounts.values()) {
+        if (account.jetstreamLimits === null) continue;
+        js.enableAccount(account, jsLimitsFor(account.jetstreamLimits));
+      }
     }
 
     const bindPort = opts.port === C.randomPort ? 0 : opts.port;
@@ -151,6 +187,7 @@ export class Server {
     this.#infoTemplate.port = this.#port;
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
     log.info(`Listening for client connections on ${hostPort(opts.host, this.#port)}`);
+    if (opts.tls !== null) log.info("TLS required for client connections");
     if (opts.clientAdvertise !== "") log.info(`Advertise address for clients: ${opts.clientAdvertise}`);
     this.#writePortsFile();
     this.#housekeeping = setInterval(() => this.#tick(), C.housekeepingTickMs);
@@ -229,6 +266,27 @@ export class Server {
     return [this.globalAccount];
   }
 
+  /** Authentication from the options (at start and on reload). */
+  #configureAuth(opts: ServerOptions): void {
+    this.#userPermissions = new Map();
+    this.authenticator = new Authenticator({
+      username: opts.username,
+      password: opts.password,
+      authToken: opts.authToken,
+      users: opts.users,
+      noAuthUser: opts.noAuthUser,
+      verifyAndMap: opts.tls?.verifyAndMap ?? false,
+    });
+    this.authRequired = this.authenticator.required;
+    this.nonceRequired = this.authenticator.needsNonce;
+    for (const u of opts.users) this.#userPermissions.set(u, u.permissions === null ? null : new Permissions(u.permissions));
+  }
+
+  /** User/password configured (for the reference's auth error log line and /connz). */
+  get hasUsers(): boolean {
+    return this.authenticator.hasUsers || this.opts.username !== "";
+  }
+
   /**
    * Takes reloaded options (config/reload.ts has checked that nothing unreloadable changed):
    * limits and INFO for new connections, the closed-connections bound, auth settings.
@@ -236,10 +294,9 @@ export class Server {
    */
   applyOptions(opts: ServerOptions): void {
     this.opts = opts;
-    this.hasUsers = opts.username !== "";
-    this.authRequired = opts.username !== "" || opts.authToken !== "";
+    this.#configureAuth(opts);
     this.closedClients.max = opts.maxClosedClients;
-    this.#infoTemplate.auth_required = this.authRequired;
+    this.#infoTemplate.auth_required = this.authRequired && opts.noAuthUser === "";
     this.#infoTemplate.max_payload = opts.maxPayloadBytes;
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
     this.configLoadTime = new Date();
@@ -260,13 +317,13 @@ export class Server {
     for (const conn of [...this.connections.values()]) {
       if (conn.closed || !conn.connectReceived || conn.awaitingAuth) continue;
       const verdict = this.authenticate(conn);
-      const decide = (ok: boolean): void => {
-        if (ok || conn.closed) return;
+      const decide = (v: Verdict): void => {
+        if (v !== false || conn.closed) return;
         closed++;
         conn.authViolation();
       };
-      if (typeof verdict === "boolean") decide(verdict);
-      else pending.push(verdict.then(decide, () => decide(false)));
+      if (verdict instanceof Promise) pending.push(verdict.then(decide, () => decide(false)));
+      else decide(verdict);
     }
     await Promise.all(pending);
     this.flushDirty();
@@ -294,22 +351,57 @@ export class Server {
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection created`);
     // The INFO goes straight to the socket: a connection that then stays idle never needs an
     // outbound buffer (memory per idle connection is a budget we measure).
-    conn.sendDirect(this.#info.forClient(conn.cid, conn.host));
+    const tls = this.opts.tls;
+    if (this.nonceRequired) conn.nonce = makeNonce();
+    if (tls === null || !tls.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
     if (this.opts.maxConnections > 0 && this.connections.size >= this.opts.maxConnections) {
       this.logger.error(`${conn.description} - ${ProtoError.maxConnections.text}`);
-      conn.sendErr(ProtoError.maxConnections.text);
+      if (tls === null || !tls.handshakeFirst) conn.sendErr(ProtoError.maxConnections.text);
       conn.close(ClosedReason.maxConnectionsExceeded);
       this.flushDirty();
       return;
     }
     this.connections.set(conn.cid, conn);
     this.globalAccount.connections++;
-    if (this.authRequired) {
-      conn.awaitingAuth = true;
-      conn.parser.requireConnect = true;
-      conn.authDeadlineMs = now + this.opts.authTimeoutMs;
+    if (tls !== null) {
+      // The client's TLS handshake comes next; authentication waits for it.
+      if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Starting TLS client connection handshake`);
+      conn.tlsHandshaking = true;
+      conn.tlsDeadlineMs = now + tls.timeoutMs;
+      conn.socket = upgradeToTls(this, conn, this.#bunTls!);
+      return;
     }
+    this.#startAuthTimer(conn, now);
     this.flushDirty();
+  }
+
+  /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
+  afterTlsHandshake(conn: ClientConnection): void {
+    if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
+    this.#startAuthTimer(conn, Date.now());
+  }
+
+  /** Whether a TLS client's certificate is one of `pinned_certs` (when configured). */
+  tlsPeerAllowed(conn: ClientConnection): boolean {
+    const pinned = this.opts.tls?.pinnedCerts ?? [];
+    if (pinned.length === 0) return true;
+    const cert = conn.socket.getPeerX509Certificate?.();
+    if (cert === undefined || cert === null) return false;
+    const digest = new Bun.CryptoHasher("sha256").update(cert.raw).digest("hex");
+    return pinned.includes(digest);
+  }
+
+  #startAuthTimer(conn: ClientConnection, now: number): void {
+    if (!this.authRequired) return;
+    // With a no_auth_user a client acts as that user until its CONNECT says otherwise.
+    const noAuth = this.opts.noAuthUser !== "" ? this.authenticator.user(this.opts.noAuthUser) : undefined;
+    if (noAuth !== undefined) {
+      this.bindClient(conn, { user: noAuth });
+      return;
+    }
+    conn.awaitingAuth = true;
+    conn.parser.requireConnect = true;
+    conn.authDeadlineMs = now + this.authTimeoutMs;
   }
 
 
@@ -322,15 +414,38 @@ export class Server {
   }
 
   /**
-   * Checks CONNECT credentials against single-user or token authorization: true, false, or a
+   * Checks the CONNECT credentials (auth/authenticator.ts): who the client is, or false. A
    * promise when a bcrypt hash has to be verified (kept off the event loop).
    */
-  authenticate(conn: ClientConnection): boolean | Promise<boolean> {
-    if (!this.authRequired) return true;
-    const opts = this.opts;
-    if (opts.authToken !== "") return comparePassword(opts.authToken, conn.opts.auth_token);
-    if (conn.opts.user !== opts.username) return false;
-    return comparePassword(opts.password, conn.opts.pass);
+  authenticate(conn: ClientConnection): Verdict | Promise<Verdict> {
+    if (!this.authRequired) return { user: null };
+    return this.authenticator.authenticate(conn.opts, conn.nonce, () => conn.certificateIdentity());
+  }
+
+  /**
+   * Binds an authenticated client to its account and permissions. False when the account
+   * refuses it (connection limit): the connection is then closed.
+   */
+  bindClient(conn: ClientConnection, verdict: Authenticated): boolean {
+    const user = verdict.user;
+    const account = user === null || user.account === "" ? this.globalAccount : this.accounts.get(user.account);
+    if (account === undefined) {
+      conn.sendErr(ProtoError.accountRegistration.text);
+      conn.close(ClosedReason.authViolation);
+      return false;
+    }
+    if (user !== null) {
+      conn.authUser = user.nkey !== "" ? `Nkey ${JSON.stringify(user.nkey)}` : `User ${JSON.stringify(user.user)}`;
+    }
+    return conn.bind(account, user === null ? null : (this.#userPermissions.get(user) ?? null));
+  }
+
+  /** Logs an authentication failure as the reference does (authViolation). */
+  logAuthFailure(conn: ClientConnection): void {
+    let detail = "";
+    if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
+    else if (this.authenticator.hasUsers || this.opts.username !== "") detail = ` - User ${JSON.stringify(conn.opts.user)}`;
+    this.logger.error(`${conn.description} - authentication error${detail}`);
   }
 
   // ---- Flushing ----------------------------------------------------------------------------
@@ -443,19 +558,7 @@ export function formatUrls(scheme: string, host: string, port: number): string[]
   return urls;
 }
 
-const BCRYPT_PREFIX = /^\$2[abxy]\$\d{2}\$/;
-
-/** Plain or bcrypt comparison (the reference accepts `$2a$…` hashes in the config). */
-function comparePassword(expected: string, given: string): boolean | Promise<boolean> {
-  if (BCRYPT_PREFIX.test(expected)) return Bun.password.verify(given, expected, "bcrypt").catch(() => false);
-  return timingSafeEqualText(expected, given);
-}
-
-function timingSafeEqualText(a: string, b: string): boolean {
-  const ab = Buffer.from(a);
-  const bb = Buffer.from(b);
-  if (ab.length !== bb.length) return false;
-  let diff = 0;
-  for (let i = 0; i < ab.length; i++) diff |= ab[i] ^ bb[i];
-  return diff === 0;
+/** An account's configured JetStream limits in JetStream's terms (-1: unlimited). */
+function jsLimitsFor(l: { maxMemory: number; maxStore: number; maxStreams: number; maxConsumers: number }): JsLimits {
+  return { ...unlimited, maxMemory: l.maxMemory, maxStore: l.maxStore, maxStreams: l.maxStreams, maxConsumers: l.maxConsumers };
 }

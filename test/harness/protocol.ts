@@ -204,6 +204,11 @@ export interface MultiScript {
   server?: string;
   /** Number of connections, opened (and greeted by INFO) in order before the first step. */
   conns: number;
+  /**
+   * CONNECT lines (with CRLF) sent by each connection when it opens, before its registration
+   * PING: needed where authentication is required (a PING before CONNECT is a violation).
+   */
+  connects?: string[];
   /** [connection index, bytes]; a third element `true` marks a step after which that connection is closed by the server. */
   steps: [number, string, true?][];
 }
@@ -227,9 +232,9 @@ export async function runMultiScript(port: number, script: MultiScript, timeoutM
       infos.push(first.startsWith("INFO ") ? (JSON.parse(first.slice(5)) as Record<string, unknown>) : null);
       pongs.push(0);
       // The reference sends INFO before it registers the connection (createClient): a PONG
-      // proves registration, so that the next connection is counted after this one. (Not
-      // for servers requiring auth, where PING before CONNECT is a violation.)
-      c.write("PING\r\n");
+      // proves registration, so that the next connection is counted after this one. Servers
+      // requiring auth get the script's CONNECT first (a PING before it is a violation).
+      c.write((script.connects?.[i] ?? "") + "PING\r\n");
       await c.waitFor((b) => b.includes("PONG\r\n"), timeoutMs).catch(() => undefined);
       if (c.buffered.startsWith("PONG\r\n")) c.read(6);
     }

@@ -130,7 +130,7 @@ describe("every implemented flag", () => {
 });
 
 describe("flags the reference has but nats-bun does not implement yet are refused", () => {
-  for (const flag of ["--tls", "--tlscert=x", "--tlskey", "--tlsverify", "--tlscacert", "--routes", "--cluster", "--cluster_listen",
+  for (const flag of ["--routes", "--cluster", "--cluster_listen",
     "--cluster_name", "--cluster_advertise", "--no_advertise", "--connect_retries", "--profile", "-s", "--syslog", "-r",
     "--remote_syslog", "--help_tls"]) {
     test(flag, () => {
@@ -154,13 +154,13 @@ describe("version, help and commands", () => {
     expect(errorOf("-h", "-zz")).toBe("flag provided but not defined: -zz");
   });
 
-  test("usage lists what is supported, bench, and not TLS or cluster", () => {
+  test("usage lists what is supported, bench, and not cluster", () => {
     expect(usageText).toContain("Usage: nats-bun [options]");
     expect(usageText).toContain("nats-bun bench");
-    for (const flag of ["--addr", "--port", "--config", "--signal", "--jetstream", "--store_dir", "--user", "--auth", "-DVV", "--logtime_utc"]) {
+    for (const flag of ["--addr", "--port", "--config", "--signal", "--jetstream", "--store_dir", "--user", "--auth", "-DVV", "--logtime_utc", "--tls", "--tlsverify"]) {
       expect(usageText).toContain(flag);
     }
-    for (const flag of ["--tls", "--routes", "--cluster", "--profile", "--syslog"]) expect(usageText).not.toContain(flag);
+    for (const flag of ["--routes", "--cluster", "--profile", "--syslog"]) expect(usageText).not.toContain(flag);
   });
 });
 
@@ -203,8 +203,8 @@ describe("config file and flags", () => {
   });
 
   test("config errors are errors, with every message", () => {
-    const file = conf("bad.conf", "port: 4222\n  foo = 1\ntls {}\n");
-    expect(errorOf("-c", file)).toBe(`${file}:2:3: unknown field "foo"\n${file}:3:1: "tls" is not yet supported by nats-bun`);
+    const file = conf("bad.conf", "port: 4222\n  foo = 1\ncluster {}\n");
+    expect(errorOf("-c", file)).toBe(`${file}:2:3: unknown field "foo"\n${file}:3:1: "cluster" is not yet supported by nats-bun`);
   });
 
   test("a missing config file", () => {

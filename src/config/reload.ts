@@ -73,6 +73,20 @@ const rules: readonly Rule[] = [
   { field: "lameDuckDurationMs", goName: "LameDuckDuration", reloadName: null, format: ms },
   { field: "lameDuckGracePeriodMs", goName: "LameDuckGracePeriod", reloadName: null, format: ms },
   { field: "maxTracedMsgLen", goName: "MaxTracedMsgLen", reloadName: "max_traced_msg_len" },
+  // Security: users and their permissions apply live (clients re-checked); the account
+  // structure, operator/JWT settings and TLS are refused until they can be swapped live.
+  { field: "users", goName: "Users", reloadName: "authorization users", format: "secret" },
+  { field: "defaultPermissions", goName: "DefaultPermissions", reloadName: "default_permissions", format: "secret" },
+  { field: "noAuthUser", goName: "NoAuthUser", reloadName: "no_auth_user" },
+  { field: "accounts", goName: "Accounts", reloadName: null, format: "secret" },
+  { field: "systemAccount", goName: "SystemAccount", reloadName: null },
+  { field: "noSystemAccount", goName: "NoSystemAccount", reloadName: null },
+  { field: "mappings", goName: "Mappings", reloadName: null, format: "secret" },
+  { field: "operatorJwts", goName: "TrustedOperators", reloadName: null, format: "secret" },
+  { field: "trustedKeys", goName: "TrustedKeys", reloadName: null, format: "secret" },
+  { field: "resolver", goName: "AccountResolver", reloadName: null, format: "secret" },
+  { field: "resolverPreload", goName: "ResolverPreload", reloadName: null, format: "secret" },
+  { field: "tls", goName: "TLSConfig", reloadName: null, format: "secret" },
 ];
 
 export interface ReloadChange {
@@ -98,8 +112,9 @@ export function planReload(current: ServerOptions, next: ServerOptions): ReloadP
   for (const rule of rules) {
     const a = current[rule.field];
     const b = next[rule.field];
-    if (a === b) continue;
+    if (a === b || (typeof a === "object" && a !== null && Bun.deepEquals(a, b))) continue;
     if (rule.reloadName === null) {
+      if (rule.format === "secret") return { ok: false, error: `config reload not supported for ${rule.goName}` };
       return { ok: false, error: `config reload not supported for ${rule.goName}: old=${show(rule, a)}, new=${show(rule, b)}` };
     }
     const text = rule.format === "secret" ? `Reloaded: ${rule.reloadName}` : `Reloaded: ${rule.reloadName} = ${show(rule, b)}`;

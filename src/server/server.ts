@@ -171,9 +171,10 @@ export class Server {
       this.jetstream = js;
       this.jetstreamMonitor = new JetStreamMonitorImpl(js);
       // JetStream per account: the accounts whose config (or JWT) enables it.
+      // The others answer $JS.API requests with "JetStream not enabled for account".
       for (const account of this.accounts.values()) {
-        if (account.jetstreamLimits === null) continue;
-        js.enableAccount(account, jsLimitsFor(account.jetstreamLimits));
+        if (account.jetstreamLimits === null) js.serveApi(account);
+        else js.enableAccount(account, jsLimitsFor(account.jetstreamLimits));
       }
     }
 

@@ -3,22 +3,20 @@
 //     sequences, holes, the de-duplication window; memory streams are gone;
 //   - kill -9 while publishing with acks keeps every acknowledged message, byte for byte
 //     (checked by content hash), and never leaves a torn one.
-//
-// SKIPPED until the file store lands: `storage: "file"` (the default) currently answers
-// "not implemented yet" (src/jetstream/store/filestore.ts is being written). Flip
-// FILE_STORE_LANDED below when it does. To check the tests themselves against another server:
-//   NATS_BUN_FILE_STORE=1 NATS_BUN_BINARY=/usr/sbin/nats-server bun test test/jetstream/persistence.test.ts
+//   - a block file damaged at a random offset is recovered up to the last good record with a
+//     warning in the log, and the server serves on;
+//   - durable consumer state (delivered, ack floor, pending) survives SIGTERM and kill -9.
+// The first two run against the reference too:
+//   NATS_BUN_BINARY=/usr/sbin/nats-server bun test test/jetstream/persistence.test.ts -t 'SIGTERM and|kill -9 while'
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { jetstream, jetstreamManager, JetStreamApiError, StorageType, type PubAck, type StreamInfo } from "@nats-io/jetstream";
+import { AckPolicy, jetstream, jetstreamManager, JetStreamApiError, StorageType, type PubAck, type StreamInfo } from "@nats-io/jetstream";
 import { startServer, type RunningServer } from "../harness/server.ts";
 
-const FILE_STORE_LANDED = true;
-const enabled = FILE_STORE_LANDED || process.env.NATS_BUN_FILE_STORE === "1";
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -43,7 +41,7 @@ async function start(dir: string): Promise<{ server: RunningServer; nc: NatsConn
 
 const sha256 = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
-describe.skipIf(!enabled)("file streams survive restarts (skipped until the file store lands)", () => {
+describe("file streams survive restarts", () => {
   test("SIGTERM and restart: streams, configs, messages, sequences, holes and the dedupe window are kept", async () => {
     const dir = storeDir();
     let { server, nc } = await start(dir);
@@ -155,4 +153,82 @@ describe.skipIf(!enabled)("file streams survive restarts (skipped until the file
     // And the stream takes new messages after the last one.
     expect((await jetstream(restarted.nc).publish("crash.0", "after")).seq).toBe(info.state.last_seq + 1);
   }, 60_000);
+
+  test("a block file damaged at a random offset: recovered up to the last good record, with a warning", async () => {
+    const dir = storeDir();
+    let { server, nc } = await start(dir);
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    await jsm.streams.add({ name: "DAMAGE", subjects: ["damage"], storage: StorageType.File });
+    const payloads: string[] = [];
+    for (let i = 1; i <= 500; i++) {
+      payloads[i] = `message-${i}-${"x".repeat(i % 50)}`;
+      await js.publish("damage", payloads[i]);
+    }
+    await nc.close();
+    expect(await server.stop()).toBe(0);
+
+    // Flip one byte somewhere in the second half of the (only) block file.
+    const msgsDir = join(dir, "jetstream", "$G", "streams", "DAMAGE", "msgs");
+    const block = readdirSync(msgsDir).find((f) => f.endsWith(".blk"))!;
+    const path = join(msgsDir, block);
+    const bytes = readFileSync(path);
+    const size = statSync(path).size;
+    const offset = Math.floor(size / 2 + Math.random() * (size / 2 - 1));
+    bytes[offset] ^= 0xff;
+    writeFileSync(path, bytes);
+
+    ({ server, nc } = await start(dir));
+    await server.waitForLog(/WRN.*DAMAGE/);
+    const jsm2 = await jetstreamManager(nc);
+    const info = await jsm2.streams.info("DAMAGE");
+    // Messages from the damaged one on are lost; every message before it is intact.
+    expect(info.state.last_seq).toBeGreaterThan(200);
+    expect(info.state.last_seq).toBeLessThan(500);
+    for (let seq = 1; seq <= info.state.last_seq; seq += 7) {
+      const sm = await jsm2.streams.getMessage("DAMAGE", { seq });
+      expect(sm?.string()).toBe(payloads[seq]);
+    }
+    // It serves on: new messages continue after the last good one.
+    expect((await jetstream(nc).publish("damage", "after")).seq).toBe(info.state.last_seq + 1);
+  }, 30_000);
+
+  for (const how of ["SIGTERM", "SIGKILL"] as const) {
+    test(`durable consumer state survives ${how === "SIGTERM" ? "a restart" : "kill -9"}: delivered, ack floor and pending`, async () => {
+      const dir = storeDir();
+      let { server, nc } = await start(dir);
+      const jsm = await jetstreamManager(nc);
+      const js = jetstream(nc);
+      await jsm.streams.add({ name: "WORK", subjects: ["work"], storage: StorageType.File });
+      for (let i = 1; i <= 20; i++) await js.publish("work", `job ${i}`);
+      await jsm.consumers.add("WORK", { durable_name: "worker", ack_policy: AckPolicy.Explicit, ack_wait: 60_000_000_000 });
+      const c = await js.consumers.get("WORK", "worker");
+      const batch = await c.fetch({ max_messages: 10, expires: 2000 });
+      for await (const m of batch) if (m.seq <= 6) await m.ackAck();
+      const before = await jsm.consumers.info("WORK", "worker");
+      expect(before.delivered.stream_seq).toBe(10);
+      expect(before.ack_floor.stream_seq).toBe(6);
+      expect(before.num_ack_pending).toBe(4);
+      expect(before.num_pending).toBe(10);
+      // Consumer state is written at most every 250 ms: give a kill -9 that chance (bounded).
+      if (how === "SIGKILL") await new Promise((r) => setTimeout(r, 600));
+      await nc.close();
+      if (how === "SIGTERM") expect(await server.stop()).toBe(0);
+      else {
+        server.proc.kill("SIGKILL");
+        await server.proc.exited;
+      }
+
+      ({ server, nc } = await start(dir));
+      const jsm2 = await jetstreamManager(nc);
+      const after = await jsm2.consumers.info("WORK", "worker");
+      expect(after.delivered.stream_seq).toBe(10);
+      expect(after.ack_floor.stream_seq).toBe(6);
+      expect(after.num_ack_pending).toBe(4);
+      expect(after.num_pending).toBe(10);
+      // The next message is 11; the 4 unacked ones come back after ack_wait, not now.
+      const next = await (await jetstream(nc).consumers.get("WORK", "worker")).next({ expires: 2000 });
+      expect(next?.seq).toBe(11);
+    }, 30_000);
+  }
 });

@@ -21,6 +21,7 @@ import {
   type PullRequest,
 } from "./consumer_config.ts";
 import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
+import { isSubsetMatch, subjectsCollide } from "./subjects.ts";
 import type { Stream } from "./stream.ts";
 import { mergeHeaders, parseGoDuration } from "./stream.ts";
 import type { ConsumerState, ConsumerStore, StoredMessage } from "./store/store.ts";
@@ -304,16 +305,58 @@ export class Consumer {
     }
   }
 
-  /** After a purge: the cursor and floors move up to the stream's new first sequence. */
-  onStreamPurged(): void {
-    const st = this.stream.store.state();
-    if (st.messages === 0 || this.#sseq < st.firstSeq) {
-      if (this.#sseq < st.firstSeq) this.#sseq = st.firstSeq;
-      if (this.#ackFloor.s < st.firstSeq - 1) this.#ackFloor.s = st.firstSeq - 1;
-      if (this.#deliveredSseq < st.firstSeq - 1) this.#deliveredSseq = st.firstSeq - 1;
+  /**
+   * After messages went (a delete or roll-up, no argument) or a STREAM.PURGE (`purge`, its
+   * subject as a byte string when filtered). As the reference's consumer purge: a purge of the
+   * whole stream (or up to a sequence, or keeping some) moves every consumer up to the new
+   * first sequence; a subject purge moves a consumer whose filters lie inside the purged
+   * subject to the first message left on it (past the end if none), and a consumer whose
+   * filter is wider up to the new first sequence; other consumers are not touched. (2.9.10
+   * also moved wider consumers to the purged subject's first message, skipping others; newer
+   * servers fixed that, as here.)
+   */
+  onStreamPurged(purge?: { subject?: string }): void {
+    const store = this.stream.store;
+    const st = store.state();
+    if (purge === undefined) {
+      if (st.messages === 0 || this.#sseq < st.firstSeq) {
+        if (this.#sseq < st.firstSeq) this.#sseq = st.firstSeq;
+        if (this.#ackFloor.s < st.firstSeq - 1) this.#ackFloor.s = st.firstSeq - 1;
+        if (this.#deliveredSseq < st.firstSeq - 1) this.#deliveredSseq = st.firstSeq - 1;
+      }
+    } else if (purge.subject === undefined) this.#purgeTo(st.firstSeq);
+    else {
+      const subject = purge.subject;
+      const f = this.#filters;
+      if (f.length > 0 && f.every((x) => x === subject || isSubsetMatch(x, subject))) {
+        const next = store.loadNextMsg(subject, Math.max(st.firstSeq, 1));
+        this.#purgeTo(next === null ? st.lastSeq + 1 : next.seq);
+      } else if (f.length === 0 || f.some((x) => subjectsCollide(x, subject))) this.#purgeTo(st.firstSeq);
+      else return;
     }
     this.#updateAckFloor();
     this.#markDirty();
+  }
+
+  /** Moves the cursor, delivered and ack floors up to `seq` (never back). */
+  #purgeTo(seq: number): void {
+    if (this.#sseq < seq) {
+      this.#sseq = seq;
+      this.#lps = this.#lps.filter((s) => s >= seq);
+    }
+    if (this.#deliveredSseq < seq - 1) this.#deliveredSseq = seq - 1;
+    if (this.#ackFloor.s < seq - 1) {
+      this.#ackFloor.s = seq - 1;
+      for (const [s, p] of [...this.#pending]) {
+        if (s >= seq) continue;
+        if (p.dseq > this.#ackFloor.c) this.#ackFloor.c = p.dseq;
+        this.#pending.delete(s);
+        this.#rdc.delete(s);
+        if (this.#rdqSet.delete(s)) this.#rdq.splice(this.#rdq.indexOf(s), 1);
+      }
+      if (this.#ackFloor.c > this.#dseq) this.#dseq = this.#ackFloor.c;
+    }
+    this.#npc = this.#countPending();
   }
 
   /** Stream hook: a message was stored. */
@@ -488,7 +531,10 @@ export class Consumer {
     } else this.#rdc.set(msg.seq, dc);
     const reply = this.#ackReply(dc, msg.seq, dseq, msg.ts, this.#npc);
     if (cfg.ack_policy !== "none") {
-      this.#pending.set(msg.seq, { dseq, ts: now, deadline: now + this.#ackWaitMs(dc) });
+      // A redelivery keeps the first delivery's consumer sequence (the reference's pending
+      // record; the ack floor is computed from it).
+      const first = this.#pending.get(msg.seq);
+      this.#pending.set(msg.seq, { dseq: first?.dseq ?? dseq, ts: now, deadline: now + this.#ackWaitMs(dc) });
       this.#armAckTimer();
     } else if (this.#pending.size === 0) {
       this.#ackFloor = { c: dseq, s: this.#deliveredSseq };

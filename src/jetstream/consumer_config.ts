@@ -66,7 +66,7 @@ export const CErr = {
   deliverCycle: () => e(400, 10081, "consumer deliver subject forms a cycle"),
   maxPendingAckPolicyRequired: () => e(400, 10082, "consumer requires ack policy for max ack pending"),
   smallHeartbeat: () => e(400, 10083, "consumer idle heartbeat needs to be >= 100ms"),
-  pullRequiresAck: () => e(400, 10084, "consumer in pull mode requires explicit ack policy on workqueue stream"),
+  pullRequiresAck: () => e(400, 10084, "consumer in pull mode requires ack policy"),
   pullWithRateLimit: () => e(400, 10086, "consumer in pull mode can not have rate limit set"),
   maxWaitingNegative: () => e(400, 10087, "consumer max waiting needs to be positive"),
   hbRequiresPush: () => e(400, 10088, "consumer idle heartbeat requires a push based consumer"),

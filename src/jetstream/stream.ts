@@ -354,12 +354,13 @@ export class Stream {
   /** STREAM.PURGE (already validated: seq and keep are not both set). Returns the count purged. */
   purge(opts: { subject?: string; seq?: number; keep?: number }): number {
     const n = opts.subject === undefined && opts.seq === undefined && opts.keep === undefined ? this.store.purge() : this.store.purge(opts);
-    this.#afterPurge();
+    this.#afterPurge({ subject: opts.subject });
     return n;
   }
 
-  #afterPurge(): void {
-    for (const c of this.consumers.values()) c.onStreamPurged();
+  /** Consumers follow: `purge` for STREAM.PURGE (with its subject filter, if any), none for deletes and roll-ups. */
+  #afterPurge(purge?: { subject?: string }): void {
+    for (const c of this.consumers.values()) c.onStreamPurged(purge);
   }
 
   /** STREAM.MSG.DELETE: removes (erase: and overwrites) one message; false when there is none. */

@@ -41,6 +41,8 @@ interface WaitingRequest {
   /** Remaining bytes (0: no limit). */
   maxBytes: number;
   noWait: boolean;
+  /** no_wait with expires and nothing to deliver when it came: waits (up to expires) for a first message. */
+  waitForFirst: boolean;
   delivered: number;
   expiresTimer: ReturnType<typeof setTimeout> | null;
   hbTimer: ReturnType<typeof setTimeout> | null;
@@ -594,10 +596,21 @@ export class Consumer {
     if (cfg.max_batch > 0 && req.batch > cfg.max_batch) return this.#sendStatus(reply, `409 Exceeded MaxRequestBatch of ${cfg.max_batch}`, []);
     if (cfg.max_expires > 0 && req.expiresNs > cfg.max_expires) return this.#sendStatus(reply, `409 Exceeded MaxRequestExpires of ${goDuration(cfg.max_expires)}`, []);
     if (req.maxBytes > 0 && cfg.max_bytes > 0 && req.maxBytes > cfg.max_bytes) return this.#sendStatus(reply, `409 Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`, []);
-    if (req.heartbeatNs > 0 && req.expiresNs > 0 && req.heartbeatNs * 2 > req.expiresNs) return this.#sendStatus(reply, "409 Bad Request - heartbeat value too large", []);
+    // Also without expires: the reference wants heartbeats at most half of the expiry.
+    if (req.heartbeatNs > 0 && req.heartbeatNs * 2 > req.expiresNs) return this.#sendStatus(reply, "400 Bad Request - heartbeat value too large", []);
     // no_wait without expires and nothing to deliver: answered at once, without a scan
     // (so the cursor stays where it is, as the reference's does).
-    if (req.noWait && req.expiresNs === 0 && this.#npc === 0 && this.#rdq.length === 0) return this.#sendStatus(reply, "404 No Messages", []);
+    const nothingNow = this.#npc === 0 && this.#rdq.length === 0;
+    if (req.noWait && req.expiresNs === 0 && nothingNow) return this.#sendStatus(reply, "404 No Messages", []);
+    // no_wait with expires and nothing now: a one-shot request that waits up to expires and
+    // ends as soon as it got messages (the reference).
+    const waitForFirst = req.noWait && req.expiresNs > 0 && nothingNow;
+    if (req.noWait && !nothingNow) {
+      // Fewer messages than the waiting requests already claim: 408 Requests Pending.
+      let claimed = 0;
+      for (const w of this.#waiting) if (!w.done) claimed += w.batch;
+      if (this.#npc + this.#rdq.length < claimed) return this.#sendStatus(reply, "408 Requests Pending", []);
+    }
     this.#pruneWaiting();
     if (this.#waiting.length >= cfg.max_waiting) return this.#sendStatus(reply, "409 Exceeded MaxWaiting", []);
     const w: WaitingRequest = {
@@ -605,6 +618,7 @@ export class Consumer {
       batch: req.batch,
       maxBytes: req.maxBytes,
       noWait: req.noWait,
+      waitForFirst,
       delivered: 0,
       expiresTimer: null,
       hbTimer: null,
@@ -613,7 +627,7 @@ export class Consumer {
       done: false,
     };
     this.#waiting.push(w);
-    if (req.expiresNs > 0 && !req.noWait) {
+    if (req.expiresNs > 0 && (!req.noWait || waitForFirst)) {
       w.expiresTimer = setTimeout(this.#timed(() => {
         w.expiresTimer = null;
         if (w.done) return;
@@ -624,12 +638,12 @@ export class Consumer {
         this.#finishRequest(w);
       }), Math.max(1, req.expiresNs / 1e6));
     }
-    if (req.heartbeatNs > 0 && !req.noWait) {
+    if (req.heartbeatNs > 0 && (!req.noWait || waitForFirst)) {
       w.hbMs = req.heartbeatNs / 1e6;
       this.#armRequestHeartbeat(w, w.hbMs);
     }
     this.run();
-    if (!w.done && w.noWait) this.#endNoWait(w);
+    if (!w.done && w.noWait && !(w.waitForFirst && w.delivered === 0)) this.#endNoWait(w);
   }
 
   /**
@@ -678,7 +692,7 @@ export class Consumer {
 
   /** No more messages: no_wait requests end now (404 when nothing was sent, else 408). */
   #endNoWaitRequests(): void {
-    for (const w of this.#waiting) if (w.noWait && !w.done) this.#endNoWait(w);
+    for (const w of [...this.#waiting]) if (w.noWait && !w.done && !(w.waitForFirst && w.delivered === 0)) this.#endNoWait(w);
   }
 
   #endNoWait(w: WaitingRequest): void {

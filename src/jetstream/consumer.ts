@@ -88,8 +88,9 @@ export class Consumer {
   #pushActive = false;
   #ackTimer: ReturnType<typeof setTimeout> | null = null;
   #ackTimerAt = 0;
-  #hbTimer: ReturnType<typeof setInterval> | null = null;
-  #hbIdle = true;
+  #hbTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Push: when a message or heartbeat last went to the deliver subject (ms). */
+  #lastPushSendMs = 0;
   #inactiveTimer: ReturnType<typeof setTimeout> | null = null;
   #holdTimer: ReturnType<typeof setTimeout> | null = null;
   #nextAllowedMs = 0;
@@ -98,6 +99,8 @@ export class Consumer {
   /** Flow control: the reply subject of the outstanding request, and bytes sent since. */
   #fcReply = "";
   #fcBytes = 0;
+  /** Bytes pending when the outstanding flow control request went out (its reply releases them). */
+  #fcSentBytes = 0;
   #fcSeq = 0;
   #ackSub: Subscription | null = null;
   #fcSub: Subscription | null = null;
@@ -136,8 +139,9 @@ export class Consumer {
         const fcPrefix = `$JS.FC.${textToByteString(this.stream.name)}.${textToByteString(this.name)}`;
         this.#fcSub = client.subscribe(`${fcPrefix}.>`, (subject) => this.#onFlowControlReply(subject));
       }
-      this.#pushActive = this.#hasInterest(this.config.deliver_subject);
-      if (this.config.idle_heartbeat > 0) this.#hbTimer = setInterval(this.#timed(() => this.#pushHeartbeat()), this.config.idle_heartbeat / 1e6);
+      this.#pushActive = this.#hasPushInterest();
+      this.#lastPushSendMs = Date.now();
+      if (this.config.idle_heartbeat > 0) this.#armPushHeartbeat(this.config.idle_heartbeat / 1e6);
     }
     this.#scheduleInactiveCheck();
     if (this.#pending.size > 0) this.#armAckTimer();
@@ -152,7 +156,7 @@ export class Consumer {
     if (this.#ackSub !== null) client.unsubscribe(this.#ackSub);
     if (this.#fcSub !== null) client.unsubscribe(this.#fcSub);
     for (const t of [this.#ackTimer, this.#inactiveTimer, this.#holdTimer, this.#pauseTimer]) if (t !== null) clearTimeout(t);
-    if (this.#hbTimer !== null) clearInterval(this.#hbTimer);
+    if (this.#hbTimer !== null) clearTimeout(this.#hbTimer);
     for (const w of this.#waiting) {
       if (deleted) this.#sendStatus(w.reply, "409 Consumer Deleted", []);
       this.#finishRequest(w);
@@ -393,6 +397,10 @@ export class Consumer {
   #deliverLoop(): void {
     const cfg = this.config;
     const ackNone = cfg.ack_policy === "none";
+    // Push: the deliver subject's interest may have gone since the last run (nothing is sent
+    // to nobody; the reference's consumer turns inactive). Subscriptions cannot change within
+    // one run, so once per run is enough.
+    if (!this.isPull) this.#pushActive = this.#hasPushInterest();
     for (;;) {
       if (this.closed) return;
       let target: WaitingRequest | null = null;
@@ -401,7 +409,7 @@ export class Consumer {
         if (target === null) return;
       } else {
         if (!this.#pushActive) return;
-        if (this.#fcReply !== "" && this.#fcBytes > this.#fcWindow() * 2) return; // stalled on flow control
+        if (this.#fcReply !== "" && this.#fcBytes >= this.#fcWindow() * 2) return; // stalled on flow control
       }
       if (!ackNone && cfg.max_ack_pending > 0 && this.#pending.size >= cfg.max_ack_pending && this.#rdq.length === 0) {
         // At max ack pending: only redeliveries may go out.
@@ -460,8 +468,9 @@ export class Consumer {
     };
   }
 
+  /** Flow control: a request goes out past 1 MiB pending, delivery stalls at 2 MiB (the reference's sizes). */
   #fcWindow(): number {
-    return 256 * 1024;
+    return 1024 * 1024;
   }
 
   #hold(ms: number): void {
@@ -551,7 +560,7 @@ export class Consumer {
     this.stream.client.publish(dest, reply, hdr, data, msg.subject);
     this.#lastDeliveredMs = now;
     this.#lastActivityMs = now;
-    this.#hbIdle = false;
+    this.#lastPushSendMs = now;
     if (cfg.replay_policy === "original") {
       this.#lastReplayTs = msg.ts;
       this.#lastReplayAt = now;
@@ -565,7 +574,7 @@ export class Consumer {
       if (target.batch <= 0) this.#finishRequest(target);
     } else if (cfg.flow_control) {
       this.#fcBytes += size;
-      if (this.#fcReply === "" && this.#fcBytes >= this.#fcWindow()) this.#sendFlowControl();
+      if (this.#fcReply === "" && this.#fcBytes > this.#fcWindow()) this.#sendFlowControl();
     }
     if (cfg.ack_policy === "none") this.stream.onConsumerAck(msg.seq, msg.subject);
     this.#markDirty();
@@ -730,30 +739,56 @@ export class Consumer {
   onInterest(sub: Subscription): void {
     if (this.closed || this.isPull || this.#pushActive) return;
     if (!subjectMatches(this.config.deliver_subject, sub.subject)) return;
-    if (this.config.deliver_group !== "" && sub.queue !== null && sub.queue !== this.config.deliver_group) return;
+    const group = this.config.deliver_group;
+    if (group === "" ? sub.queue !== null : sub.queue !== textToByteString(group)) return;
     this.#pushActive = true;
     this.#lastActivityMs = Date.now();
     this.run();
   }
 
+  /**
+   * Push interest as the reference counts it: without deliver_group, a plain subscription on
+   * the deliver subject; with one, a queue subscription in that group (others do not bind).
+   */
+  #hasPushInterest(): boolean {
+    const r = this.stream.client.account.sublist.match(this.config.deliver_subject);
+    const group = this.config.deliver_group;
+    if (group === "") return r.psubs.length > 0;
+    const queue = textToByteString(group);
+    return r.qsubs.some((members) => members.length > 0 && members[0].queue === queue);
+  }
+
   /** Push: is someone listening on the deliver subject (re-checked when asked). */
   get pushBound(): boolean {
     if (this.isPull) return false;
-    this.#pushActive = this.#hasInterest(this.config.deliver_subject);
+    this.#pushActive = this.#hasPushInterest();
     return this.#pushActive;
+  }
+
+  /** Push idle heartbeats: after idle_heartbeat without a send (each delivery moves the deadline, as the reference). */
+  #armPushHeartbeat(delayMs: number): void {
+    this.#hbTimer = setTimeout(
+      this.#timed(() => {
+        this.#hbTimer = null;
+        if (this.closed) return;
+        const hbMs = this.config.idle_heartbeat / 1e6;
+        const idleMs = Date.now() - this.#lastPushSendMs;
+        if (idleMs < hbMs - 1) return this.#armPushHeartbeat(hbMs - idleMs);
+        this.#pushHeartbeat();
+        this.#lastPushSendMs = Date.now();
+        this.#armPushHeartbeat(hbMs);
+      }),
+      Math.max(1, delayMs),
+    );
   }
 
   #pushHeartbeat(): void {
     if (this.closed) return;
-    if (!this.#hasInterest(this.config.deliver_subject)) {
+    if (!this.#hasPushInterest()) {
       this.#pushActive = false;
       return;
     }
     this.#pushActive = true;
-    if (!this.#hbIdle) {
-      this.#hbIdle = true;
-      return;
-    }
     const h: [string, string][] = [
       ["Nats-Last-Consumer", String(this.#dseq)],
       ["Nats-Last-Stream", String(this.#deliveredSseq)],
@@ -763,6 +798,7 @@ export class Consumer {
   }
 
   #sendFlowControl(): void {
+    this.#fcSentBytes = this.#fcBytes;
     this.#fcReply = `$JS.FC.${textToByteString(this.stream.name)}.${textToByteString(this.name)}.${++this.#fcSeq}`;
     this.stream.client.publish(this.config.deliver_subject, this.#fcReply, buildHeaders([], "100 FlowControl Request"), EMPTY);
   }
@@ -770,7 +806,7 @@ export class Consumer {
   #onFlowControlReply(subject: string): void {
     if (subject !== this.#fcReply) return;
     this.#fcReply = "";
-    this.#fcBytes = 0;
+    this.#fcBytes = Math.max(0, this.#fcBytes - this.#fcSentBytes);
     this.run();
   }
 

@@ -48,7 +48,7 @@ describe("push consumers", () => {
     await publish(stream, 3);
     const deliver = `deliver.${stream}`;
     const ci = await jsm.consumers.add(stream, { durable_name: "p", ack_policy: AckPolicy.None, deliver_subject: deliver });
-    expect([ci.push_bound ?? "unbound", ci.num_pending, ci.delivered.consumer_seq]).toEqual(["unbound", 3, 0]);
+    expect([ci.push_bound ?? "unbound", ci.num_pending, ci.delivered.consumer_seq] as unknown[]).toEqual(["unbound", 3, 0]);
     let got = collect(nc, deliver);
     const msgs = await got.next(3);
     expect(msgs.map((m) => [m.subject, m.string(), ackInfo(m).sseq, ackInfo(m).dseq])).toEqual([0, 1, 2].map((i) => [`${stream}.x`, `m${i}`, i + 1, i + 1]));
@@ -91,7 +91,7 @@ describe("push consumers", () => {
     const withGroup = await jsm.consumers.add(stream, { durable_name: "wg", ack_policy: AckPolicy.None, deliver_subject: `plain.${stream}`, deliver_group: "q" });
     const withoutGroup = await jsm.consumers.add(stream, { durable_name: "ng", ack_policy: AckPolicy.None, deliver_subject: `queued.${stream}` });
     const otherGroup = await jsm.consumers.add(stream, { durable_name: "og", ack_policy: AckPolicy.None, deliver_subject: `other.${stream}`, deliver_group: "q" });
-    expect([withGroup.push_bound, withoutGroup.push_bound, otherGroup.push_bound].map((b) => b ?? "unbound")).toEqual(["unbound", "unbound", "unbound"]);
+    expect([withGroup.push_bound, withoutGroup.push_bound, otherGroup.push_bound].map((b) => b ?? "unbound") as unknown[]).toEqual(["unbound", "unbound", "unbound"]);
     // Nothing was delivered to any of them.
     await nc.flush();
     expect([plain.msgs.length, queued.msgs.length, other.msgs.length]).toEqual([0, 0, 0]);

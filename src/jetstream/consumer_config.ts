@@ -266,7 +266,9 @@ export function checkConsumerUpdate(old: ConsumerConfig, c: ConsumerConfig): Api
   if (old.replay_policy !== c.replay_policy) return fail("replay policy can not be updated");
   if (old.idle_heartbeat !== c.idle_heartbeat) return fail("heart beats can not be updated");
   if (old.flow_control !== c.flow_control) return fail("flow control can not be updated");
-  if (old.deliver_subject === "" !== (c.deliver_subject === "")) return fail("can not update pull consumer to push based");
+  if (old.max_waiting !== c.max_waiting) return fail("max waiting can not be updated");
+  if (old.deliver_subject === "" && c.deliver_subject !== "") return fail("can not update pull consumer to push based");
+  if (old.deliver_subject !== "" && c.deliver_subject === "") return fail("can not update push consumer to pull based");
   if (old.mem_storage !== c.mem_storage) return fail("can not change mem_storage");
   if (old.max_waiting !== c.max_waiting && isPull(c) && c.max_waiting < old.max_waiting) {
     // The reference lets max_waiting change.

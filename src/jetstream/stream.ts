@@ -249,17 +249,18 @@ export class Stream {
     const limit = this.#host.checkStorage(cfg.storage, subject.length + hdrLen + data.length);
     if (limit !== null) return { error: limit };
 
-    // Interest retention with no consumers: nothing would ever read it; the sequence is used up.
-    if (cfg.retention === "interest" && this.store.state().consumerCount === 0) {
-      const seq = this.store.skipMsg();
-      if (msgId !== "") this.#storeMsgId(msgId, seq);
-      return { seq, duplicate: false };
-    }
-
     if (cfg.subject_transform !== null) {
       const t = cfg.subject_transform;
       const text = byteStringToText(subject);
       if (t.src === "" || subjectMatches(text, t.src)) subject = textToByteString(transformSubject(text, t.src === "" ? ">" : t.src, t.dest));
+    }
+
+    // Interest retention with no consumer whose filter takes the subject: nothing would ever
+    // read it; the sequence is used up (the reference's SkipMsg).
+    if (cfg.retention === "interest" && !this.#anyConsumerMatches(subject)) {
+      const seq = this.store.skipMsg();
+      if (msgId !== "") this.#storeMsgId(msgId, seq);
+      return { seq, duplicate: false };
     }
 
     let stored: { seq: number; ts: bigint };
@@ -277,6 +278,11 @@ export class Stream {
     if (rollup !== "") this.#afterPurge();
     for (const c of this.consumers.values()) c.onStreamMessage(stored.seq, subject);
     return { seq: stored.seq, duplicate: false };
+  }
+
+  #anyConsumerMatches(subject: string): boolean {
+    for (const c of this.consumers.values()) if (c.matches(subject)) return true;
+    return false;
   }
 
   #checkMsgId(id: string): number | null {

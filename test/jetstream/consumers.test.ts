@@ -144,6 +144,16 @@ describe("consumer API", () => {
       config: { durable_name: "d", ack_policy: "explicit", deliver_policy: "new" },
     });
     expect(r.error).toEqual({ code: 500, err_code: 10012, description: "deliver policy can not be updated" });
+    const refused = async (config: Record<string, unknown>, name = "d") =>
+      (await api(nc, `CONSUMER.CREATE.${stream}.${name}`, { stream_name: stream, config: { durable_name: name, ack_policy: "explicit", ...config } })).error?.description;
+    expect(await refused({ replay_policy: "original" })).toBe("replay policy can not be updated");
+    expect(await refused({ max_waiting: 10 })).toBe("max waiting can not be updated");
+    // A pull consumer's max_waiting default (512) differs from a push consumer's (0): checked first.
+    expect(await refused({ deliver_subject: `push.${stream}` })).toBe("max waiting can not be updated");
+    expect(await refused({ filter_subject: `${stream}.b`, max_deliver: 5, description: "" })).toBeUndefined();
+    await jsm.consumers.add(stream, { durable_name: "p", ack_policy: AckPolicy.Explicit, deliver_subject: `push.${stream}` });
+    expect(await refused({ deliver_subject: `other.${stream}` }, "p")).toBeUndefined();
+    expect(await refused({ deliver_subject: `other.${stream}`, deliver_group: "g" }, "p")).toBeUndefined();
   });
 
   test("configuration errors: the reference's codes and texts", async () => {
@@ -735,6 +745,13 @@ describe("retention", () => {
     await publish(stream, ["x"]);
     let si = await jsm.streams.info(stream);
     expect([si.state.messages, si.state.last_seq]).toEqual([0, 1]);
+    // Nor is a message no consumer's filter takes.
+    await jsm.consumers.add(stream, { durable_name: "F", ack_policy: AckPolicy.Explicit, filter_subject: `${stream}.f` });
+    await publish(stream, ["other", "f"]);
+    si = await jsm.streams.info(stream);
+    expect([si.state.messages, si.state.first_seq, si.state.last_seq]).toEqual([1, 3, 3]);
+    await jsm.consumers.delete(stream, "F");
+    await waitUntil(async () => (await jsm.streams.info(stream)).state.messages === 0, "the stream to empty");
     await jsm.consumers.add(stream, { durable_name: "A", ack_policy: AckPolicy.Explicit });
     await jsm.consumers.add(stream, { durable_name: "B", ack_policy: AckPolicy.Explicit });
     await publish(stream, ["a", "b", "c"]);
@@ -745,7 +762,7 @@ describe("retention", () => {
     await nc.request(b.msgs[0].reply!, "+ACK", { timeout: 2_000 });
     await nc.request(b.msgs[1].reply!, "+ACK", { timeout: 2_000 });
     si = await jsm.streams.info(stream);
-    expect([si.state.messages, si.state.first_seq, si.state.last_seq]).toEqual([1, 4, 4]);
+    expect([si.state.messages, si.state.first_seq, si.state.last_seq]).toEqual([1, 6, 6]);
     // The last one is needed by B only: deleting B removes it.
     await jsm.consumers.delete(stream, "B");
     await waitUntil(async () => (await jsm.streams.info(stream)).state.messages === 0, "the stream to empty");

@@ -822,12 +822,12 @@ export class Consumer {
     const body = data.length === 0 ? "" : new TextDecoder().decode(data);
     this.#lastActivityMs = Date.now();
     let sendAckAck = reply !== "";
-    if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq);
+    if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq, dc);
     else if (body.startsWith("-NAK")) this.#nak(sseq, dseq, dc, body.slice(4).trim());
     else if (body.startsWith("+WPI")) this.#progress(sseq);
     else if (body.startsWith("+TERM")) this.#term(sseq, dseq, dc, body.slice(5).trim());
     else if (body.startsWith("+NXT")) {
-      this.#ack(sseq, dseq);
+      this.#ack(sseq, dseq, dc);
       sendAckAck = false;
       if (reply !== "") this.onPullRequest(reply, encodeUtf8(body.slice(4).trim()));
     } else return;
@@ -835,10 +835,11 @@ export class Consumer {
     this.run();
   }
 
-  #ack(sseq: number, dseq: number): void {
+  #ack(sseq: number, dseq: number, dc: number): void {
     const cfg = this.config;
     if (cfg.ack_policy === "none") return;
     this.#lastAckMs = Date.now();
+    const deliveredAtMs = this.#pending.get(sseq)?.ts ?? 0;
     if (cfg.ack_policy === "all") {
       for (const [seq, p] of [...this.#pending]) {
         if (seq <= sseq) this.#removePending(seq, true);
@@ -846,7 +847,7 @@ export class Consumer {
       }
     } else if (this.#pending.has(sseq)) this.#removePending(sseq, true);
     else return;
-    this.#sampleAck(sseq, dseq);
+    this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
     this.#updateAckFloor();
     this.#markDirty();
   }
@@ -983,21 +984,20 @@ export class Consumer {
     this.run();
   }
 
-  #sampleAck(sseq: number, dseq: number): void {
+  /** sample_freq: a metric advisory for that share of acks, with the time from delivery to ack. */
+  #sampleAck(sseq: number, dseq: number, dc: number, deliveredAtMs: number): void {
     const f = this.config.sample_freq;
     if (f === "") return;
     const pct = Number(f.replace("%", ""));
     if (!(pct > 0) || Math.random() * 100 >= pct) return;
-    const p = this.#pending.get(sseq);
-    void p;
     this.stream.advisory(`$JS.EVENT.METRIC.CONSUMER.ACK.${this.stream.name}.${this.name}`, {
       type: "io.nats.jetstream.metric.v1.consumer_ack",
       stream: this.stream.name,
       consumer: this.name,
       consumer_seq: dseq,
       stream_seq: sseq,
-      ack_time: 0,
-      deliveries: this.#rdc.get(sseq) ?? 1,
+      ack_time: deliveredAtMs > 0 ? Math.max(1, Date.now() - deliveredAtMs) * 1_000_000 : 0,
+      deliveries: dc,
     });
   }
 

@@ -674,6 +674,27 @@ describe("delivery options", () => {
     expect(elapsed).toBeLessThan(2_000);
   });
 
+  test("sample_freq 100%: a CONSUMER.ACK metric for each ack, with ack_time and the delivery count", async () => {
+    const stream = await addStream();
+    await publish(stream, ["a", "b"]);
+    await jsm.consumers.add(stream, { durable_name: "sf", ack_policy: AckPolicy.Explicit, sample_freq: "100%" });
+    const metrics = collect(nc, `$JS.EVENT.METRIC.CONSUMER.ACK.${stream}.sf`);
+    const r = await pull(nc, stream, "sf", { batch: 2, no_wait: true });
+    await Bun.sleep(20);
+    await nc.request(r.msgs[1].reply!, "-NAK", { timeout: 2_000 });
+    const again = await pull(nc, stream, "sf", { batch: 1, no_wait: true });
+    await nc.request(r.msgs[0].reply!, "+ACK", { timeout: 2_000 });
+    await nc.request(again.msgs[0].reply!, "+ACK", { timeout: 2_000 });
+    await metrics.next(2);
+    metrics.sub.unsubscribe();
+    const got = metrics.msgs.map((m) => JSON.parse(m.string()) as Record<string, unknown>);
+    expect(got.map(({ id, timestamp, ack_time, ...rest }) => rest)).toEqual([
+      { type: "io.nats.jetstream.metric.v1.consumer_ack", stream, consumer: "sf", consumer_seq: 1, stream_seq: 1, deliveries: 1 },
+      { type: "io.nats.jetstream.metric.v1.consumer_ack", stream, consumer: "sf", consumer_seq: 3, stream_seq: 2, deliveries: 2 },
+    ]);
+    expect(got[0].ack_time as number).toBeGreaterThanOrEqual(15_000_000);
+  });
+
   newer("metadata: kept as given in config and info", async () => {
     const stream = await addStream();
     const r = await api(nc, `CONSUMER.CREATE.${stream}.meta`, { stream_name: stream, config: { durable_name: "meta", metadata: { owner: "team-a", tier: "1" } } });

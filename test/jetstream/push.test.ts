@@ -98,6 +98,37 @@ describe("push consumers", () => {
     for (const c of [plain, queued, other]) c.sub.unsubscribe();
   });
 
+  test("explicit acks: redelivery after ack_wait (timing bounds), max_ack_pending caps what is outstanding", async () => {
+    const stream = await addStream();
+    await publish(stream, 4);
+    const deliver = `acks.${stream}`;
+    const got = collect(nc, deliver);
+    await nc.flush();
+    await jsm.consumers.add(stream, { durable_name: "pa", ack_policy: AckPolicy.Explicit, deliver_subject: deliver, ack_wait: ms(400), max_ack_pending: 2 });
+    await got.next(4, 3_000);
+    expect(got.msgs.slice(0, 4).map((m) => [ackInfo(m).deliveries, ackInfo(m).sseq, ackInfo(m).dseq])).toEqual([
+      [1, 1, 1],
+      [1, 2, 2],
+      [2, 1, 3],
+      [2, 2, 4],
+    ]);
+    const gap = got.times[2] - got.times[1];
+    expect(gap).toBeGreaterThanOrEqual(300);
+    expect(gap).toBeLessThan(1_000);
+    // Acknowledging makes room for 3 and 4.
+    for (const m of got.msgs.slice(2, 4)) m.respond("+ACK");
+    await got.next(6, 3_000);
+    expect(got.msgs.slice(4, 6).map((m) => [ackInfo(m).deliveries, ackInfo(m).sseq])).toEqual([
+      [1, 3],
+      [1, 4],
+    ]);
+    for (const m of got.msgs.slice(4, 6)) m.respond("+ACK");
+    await nc.flush();
+    got.sub.unsubscribe();
+    const ci = await jsm.consumers.info(stream, "pa");
+    expect([ci.num_ack_pending, ci.num_redelivered, ci.num_pending, ci.ack_floor.stream_seq]).toEqual([0, 0, 0, 4]);
+  });
+
   test("idle_heartbeat: 100 Idle Heartbeat with Nats-Last-Consumer and Nats-Last-Stream when idle; a delivery moves the deadline", async () => {
     const stream = await addStream();
     await publish(stream, 2);

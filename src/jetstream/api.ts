@@ -34,6 +34,7 @@ import {
   checkConsumerUpdate,
   decodeConsumerConfig,
   filtersOf,
+  isPull,
   sameConsumerConfig,
 } from "./consumer_config.ts";
 import { subjectsCollide } from "./subjects.ts";
@@ -504,9 +505,22 @@ function consumerCreate(req: ApiRequest): Record<string, unknown> {
   }
   const stream = lookupStream(req, streamName);
   applyConsumerDefaults(cfg, stream.config);
+  const existing = name === "" ? undefined : stream.consumers.get(name);
+  // Work queue: explicit ack, then a new consumer must not overlap the others (unfiltered with
+  // any other consumer: 10099; overlapping filters: 10100), then deliver all (in the config
+  // checks): the reference's order.
+  if (existing === undefined && stream.config.retention === "workqueue") {
+    if (cfg.ack_policy !== "explicit") fail(isPull(cfg) ? CErr.pullRequiresAck() : CErr.wqRequiresExplicitAck());
+    const mine = filtersOf(cfg);
+    for (const other of stream.consumers.values()) {
+      if (mine.length === 0) fail(CErr.wqMultipleUnfiltered());
+      const theirs = filtersOf(other.config);
+      if (theirs.length === 0) fail(CErr.wqNotUnique());
+      for (const a of mine) for (const b of theirs) if (subjectsCollide(a, b)) fail(CErr.wqNotUnique());
+    }
+  }
   const err = checkConsumerConfig(cfg, stream.config);
   if (err !== null) fail(err);
-  const existing = name === "" ? undefined : stream.consumers.get(name);
   if (existing !== undefined) {
     if (sameConsumerConfig(existing.config, cfg)) return { type: `${T}consumer_create_response`, ...existing.infoJson() };
     if (action === "create") fail(CErr.alreadyExists());
@@ -521,14 +535,6 @@ function consumerCreate(req: ApiRequest): Record<string, unknown> {
   if (streamMax > 0 && stream.consumers.size >= streamMax) fail(CErr.maximumConsumersLimit());
   const accountMax = req.jsa.limits.maxConsumers;
   if (accountMax > 0 && req.jsa.consumerCount() >= accountMax) fail(CErr.maximumConsumersLimit());
-  if (stream.config.retention === "workqueue") {
-    const mine = filtersOf(cfg);
-    for (const other of stream.consumers.values()) {
-      const theirs = filtersOf(other.config);
-      if (mine.length === 0 || theirs.length === 0) fail(mine.length === 0 && theirs.length === 0 ? CErr.wqMultipleUnfiltered() : CErr.wqNotUnique());
-      for (const a of mine) for (const b of theirs) if (subjectsCollide(a, b)) fail(CErr.wqNotUnique());
-    }
-  }
   const consumerName = name !== "" ? name : ephemeralName(stream);
   let store = null;
   const persistent = stream.config.storage === "file" && !cfg.mem_storage;

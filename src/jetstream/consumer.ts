@@ -21,6 +21,7 @@ import {
   type PullRequest,
 } from "./consumer_config.ts";
 import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
+import { isSubsetMatch, subjectsCollide } from "./subjects.ts";
 import type { Stream } from "./stream.ts";
 import { mergeHeaders, parseGoDuration } from "./stream.ts";
 import type { ConsumerState, ConsumerStore, StoredMessage } from "./store/store.ts";
@@ -40,6 +41,8 @@ interface WaitingRequest {
   /** Remaining bytes (0: no limit). */
   maxBytes: number;
   noWait: boolean;
+  /** no_wait with expires and nothing to deliver when it came: waits (up to expires) for a first message. */
+  waitForFirst: boolean;
   delivered: number;
   expiresTimer: ReturnType<typeof setTimeout> | null;
   hbTimer: ReturnType<typeof setTimeout> | null;
@@ -87,8 +90,9 @@ export class Consumer {
   #pushActive = false;
   #ackTimer: ReturnType<typeof setTimeout> | null = null;
   #ackTimerAt = 0;
-  #hbTimer: ReturnType<typeof setInterval> | null = null;
-  #hbIdle = true;
+  #hbTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Push: when a message or heartbeat last went to the deliver subject (ms). */
+  #lastPushSendMs = 0;
   #inactiveTimer: ReturnType<typeof setTimeout> | null = null;
   #holdTimer: ReturnType<typeof setTimeout> | null = null;
   #nextAllowedMs = 0;
@@ -97,6 +101,8 @@ export class Consumer {
   /** Flow control: the reply subject of the outstanding request, and bytes sent since. */
   #fcReply = "";
   #fcBytes = 0;
+  /** Bytes pending when the outstanding flow control request went out (its reply releases them). */
+  #fcSentBytes = 0;
   #fcSeq = 0;
   #ackSub: Subscription | null = null;
   #fcSub: Subscription | null = null;
@@ -139,8 +145,9 @@ export class Consumer {
         const fcPrefix = `$JS.FC.${textToByteString(this.stream.name)}.${textToByteString(this.name)}`;
         this.#fcSub = client.subscribe(`${fcPrefix}.>`, (subject) => this.#onFlowControlReply(subject));
       }
-      this.#pushActive = this.#hasInterest(this.config.deliver_subject);
-      if (this.config.idle_heartbeat > 0) this.#hbTimer = setInterval(this.#timed(() => this.#pushHeartbeat()), this.config.idle_heartbeat / 1e6);
+      this.#pushActive = this.#hasPushInterest();
+      this.#lastPushSendMs = Date.now();
+      if (this.config.idle_heartbeat > 0) this.#armPushHeartbeat(this.config.idle_heartbeat / 1e6);
     }
     this.#scheduleInactiveCheck();
     if (this.#pending.size > 0) this.#armAckTimer();
@@ -155,7 +162,7 @@ export class Consumer {
     if (this.#ackSub !== null) client.unsubscribe(this.#ackSub);
     if (this.#fcSub !== null) client.unsubscribe(this.#fcSub);
     for (const t of [this.#ackTimer, this.#inactiveTimer, this.#holdTimer, this.#pauseTimer, this.#stateTimer]) if (t !== null) clearTimeout(t);
-    if (this.#hbTimer !== null) clearInterval(this.#hbTimer);
+    if (this.#hbTimer !== null) clearTimeout(this.#hbTimer);
     for (const w of this.#waiting) {
       if (deleted) this.#sendStatus(w.reply, "409 Consumer Deleted", []);
       this.#finishRequest(w);
@@ -317,16 +324,58 @@ export class Consumer {
     }
   }
 
-  /** After a purge: the cursor and floors move up to the stream's new first sequence. */
-  onStreamPurged(): void {
-    const st = this.stream.store.state();
-    if (st.messages === 0 || this.#sseq < st.firstSeq) {
-      if (this.#sseq < st.firstSeq) this.#sseq = st.firstSeq;
-      if (this.#ackFloor.s < st.firstSeq - 1) this.#ackFloor.s = st.firstSeq - 1;
-      if (this.#deliveredSseq < st.firstSeq - 1) this.#deliveredSseq = st.firstSeq - 1;
+  /**
+   * After messages went (a delete or roll-up, no argument) or a STREAM.PURGE (`purge`, its
+   * subject as a byte string when filtered). As the reference's consumer purge: a purge of the
+   * whole stream (or up to a sequence, or keeping some) moves every consumer up to the new
+   * first sequence; a subject purge moves a consumer whose filters lie inside the purged
+   * subject to the first message left on it (past the end if none), and a consumer whose
+   * filter is wider up to the new first sequence; other consumers are not touched. (2.9.10
+   * also moved wider consumers to the purged subject's first message, skipping others; newer
+   * servers fixed that, as here.)
+   */
+  onStreamPurged(purge?: { subject?: string }): void {
+    const store = this.stream.store;
+    const st = store.state();
+    if (purge === undefined) {
+      if (st.messages === 0 || this.#sseq < st.firstSeq) {
+        if (this.#sseq < st.firstSeq) this.#sseq = st.firstSeq;
+        if (this.#ackFloor.s < st.firstSeq - 1) this.#ackFloor.s = st.firstSeq - 1;
+        if (this.#deliveredSseq < st.firstSeq - 1) this.#deliveredSseq = st.firstSeq - 1;
+      }
+    } else if (purge.subject === undefined) this.#purgeTo(st.firstSeq);
+    else {
+      const subject = purge.subject;
+      const f = this.#filters;
+      if (f.length > 0 && f.every((x) => x === subject || isSubsetMatch(x, subject))) {
+        const next = store.loadNextMsg(subject, Math.max(st.firstSeq, 1));
+        this.#purgeTo(next === null ? st.lastSeq + 1 : next.seq);
+      } else if (f.length === 0 || f.some((x) => subjectsCollide(x, subject))) this.#purgeTo(st.firstSeq);
+      else return;
     }
     this.#updateAckFloor();
     this.#markDirty();
+  }
+
+  /** Moves the cursor, delivered and ack floors up to `seq` (never back). */
+  #purgeTo(seq: number): void {
+    if (this.#sseq < seq) {
+      this.#sseq = seq;
+      this.#lps = this.#lps.filter((s) => s >= seq);
+    }
+    if (this.#deliveredSseq < seq - 1) this.#deliveredSseq = seq - 1;
+    if (this.#ackFloor.s < seq - 1) {
+      this.#ackFloor.s = seq - 1;
+      for (const [s, p] of [...this.#pending]) {
+        if (s >= seq) continue;
+        if (p.dseq > this.#ackFloor.c) this.#ackFloor.c = p.dseq;
+        this.#pending.delete(s);
+        this.#rdc.delete(s);
+        if (this.#rdqSet.delete(s)) this.#rdq.splice(this.#rdq.indexOf(s), 1);
+      }
+      if (this.#ackFloor.c > this.#dseq) this.#dseq = this.#ackFloor.c;
+    }
+    this.#npc = this.#countPending();
   }
 
   /** Stream hook: a message was stored. */
@@ -361,6 +410,10 @@ export class Consumer {
   #deliverLoop(): void {
     const cfg = this.config;
     const ackNone = cfg.ack_policy === "none";
+    // Push: the deliver subject's interest may have gone since the last run (nothing is sent
+    // to nobody; the reference's consumer turns inactive). Subscriptions cannot change within
+    // one run, so once per run is enough.
+    if (!this.isPull) this.#pushActive = this.#hasPushInterest();
     for (;;) {
       if (this.closed) return;
       let target: WaitingRequest | null = null;
@@ -369,7 +422,7 @@ export class Consumer {
         if (target === null) return;
       } else {
         if (!this.#pushActive) return;
-        if (this.#fcReply !== "" && this.#fcBytes > this.#fcWindow() * 2) return; // stalled on flow control
+        if (this.#fcReply !== "" && this.#fcBytes >= this.#fcWindow() * 2) return; // stalled on flow control
       }
       if (!ackNone && cfg.max_ack_pending > 0 && this.#pending.size >= cfg.max_ack_pending && this.#rdq.length === 0) {
         // At max ack pending: only redeliveries may go out.
@@ -428,8 +481,9 @@ export class Consumer {
     };
   }
 
+  /** Flow control: a request goes out past 1 MiB pending, delivery stalls at 2 MiB (the reference's sizes). */
   #fcWindow(): number {
-    return 256 * 1024;
+    return 1024 * 1024;
   }
 
   #hold(ms: number): void {
@@ -501,7 +555,10 @@ export class Consumer {
     } else this.#rdc.set(msg.seq, dc);
     const reply = this.#ackReply(dc, msg.seq, dseq, msg.ts, this.#npc);
     if (cfg.ack_policy !== "none") {
-      this.#pending.set(msg.seq, { dseq, ts: now, deadline: now + this.#ackWaitMs(dc) });
+      // A redelivery keeps the first delivery's consumer sequence (the reference's pending
+      // record; the ack floor is computed from it).
+      const first = this.#pending.get(msg.seq);
+      this.#pending.set(msg.seq, { dseq: first?.dseq ?? dseq, ts: now, deadline: now + this.#ackWaitMs(dc) });
       this.#armAckTimer();
     } else if (this.#pending.size === 0) {
       this.#ackFloor = { c: dseq, s: this.#deliveredSseq };
@@ -516,7 +573,7 @@ export class Consumer {
     this.stream.client.publish(dest, reply, hdr, data, msg.subject);
     this.#lastDeliveredMs = now;
     this.#lastActivityMs = now;
-    this.#hbIdle = false;
+    this.#lastPushSendMs = now;
     if (cfg.replay_policy === "original") {
       this.#lastReplayTs = msg.ts;
       this.#lastReplayAt = now;
@@ -530,7 +587,7 @@ export class Consumer {
       if (target.batch <= 0) this.#finishRequest(target);
     } else if (cfg.flow_control) {
       this.#fcBytes += size;
-      if (this.#fcReply === "" && this.#fcBytes >= this.#fcWindow()) this.#sendFlowControl();
+      if (this.#fcReply === "" && this.#fcBytes > this.#fcWindow()) this.#sendFlowControl();
     }
     if (cfg.ack_policy === "none") this.stream.onConsumerAck(msg.seq, msg.subject);
     this.#markDirty();
@@ -561,10 +618,21 @@ export class Consumer {
     if (cfg.max_batch > 0 && req.batch > cfg.max_batch) return this.#sendStatus(reply, `409 Exceeded MaxRequestBatch of ${cfg.max_batch}`, []);
     if (cfg.max_expires > 0 && req.expiresNs > cfg.max_expires) return this.#sendStatus(reply, `409 Exceeded MaxRequestExpires of ${goDuration(cfg.max_expires)}`, []);
     if (req.maxBytes > 0 && cfg.max_bytes > 0 && req.maxBytes > cfg.max_bytes) return this.#sendStatus(reply, `409 Exceeded MaxRequestMaxBytes of ${cfg.max_bytes}`, []);
-    if (req.heartbeatNs > 0 && req.expiresNs > 0 && req.heartbeatNs * 2 > req.expiresNs) return this.#sendStatus(reply, "409 Bad Request - heartbeat value too large", []);
+    // Also without expires: the reference wants heartbeats at most half of the expiry.
+    if (req.heartbeatNs > 0 && req.heartbeatNs * 2 > req.expiresNs) return this.#sendStatus(reply, "400 Bad Request - heartbeat value too large", []);
     // no_wait without expires and nothing to deliver: answered at once, without a scan
     // (so the cursor stays where it is, as the reference's does).
-    if (req.noWait && req.expiresNs === 0 && this.#npc === 0 && this.#rdq.length === 0) return this.#sendStatus(reply, "404 No Messages", []);
+    const nothingNow = this.#npc === 0 && this.#rdq.length === 0;
+    if (req.noWait && req.expiresNs === 0 && nothingNow) return this.#sendStatus(reply, "404 No Messages", []);
+    // no_wait with expires and nothing now: a one-shot request that waits up to expires and
+    // ends as soon as it got messages (the reference).
+    const waitForFirst = req.noWait && req.expiresNs > 0 && nothingNow;
+    if (req.noWait && !nothingNow) {
+      // Fewer messages than the waiting requests already claim: 408 Requests Pending.
+      let claimed = 0;
+      for (const w of this.#waiting) if (!w.done) claimed += w.batch;
+      if (this.#npc + this.#rdq.length < claimed) return this.#sendStatus(reply, "408 Requests Pending", []);
+    }
     this.#pruneWaiting();
     if (this.#waiting.length >= cfg.max_waiting) return this.#sendStatus(reply, "409 Exceeded MaxWaiting", []);
     const w: WaitingRequest = {
@@ -572,6 +640,7 @@ export class Consumer {
       batch: req.batch,
       maxBytes: req.maxBytes,
       noWait: req.noWait,
+      waitForFirst,
       delivered: 0,
       expiresTimer: null,
       hbTimer: null,
@@ -580,7 +649,7 @@ export class Consumer {
       done: false,
     };
     this.#waiting.push(w);
-    if (req.expiresNs > 0 && !req.noWait) {
+    if (req.expiresNs > 0 && (!req.noWait || waitForFirst)) {
       w.expiresTimer = setTimeout(this.#timed(() => {
         w.expiresTimer = null;
         if (w.done) return;
@@ -591,12 +660,12 @@ export class Consumer {
         this.#finishRequest(w);
       }), Math.max(1, req.expiresNs / 1e6));
     }
-    if (req.heartbeatNs > 0 && !req.noWait) {
+    if (req.heartbeatNs > 0 && (!req.noWait || waitForFirst)) {
       w.hbMs = req.heartbeatNs / 1e6;
       this.#armRequestHeartbeat(w, w.hbMs);
     }
     this.run();
-    if (!w.done && w.noWait) this.#endNoWait(w);
+    if (!w.done && w.noWait && !(w.waitForFirst && w.delivered === 0)) this.#endNoWait(w);
   }
 
   /**
@@ -645,7 +714,7 @@ export class Consumer {
 
   /** No more messages: no_wait requests end now (404 when nothing was sent, else 408). */
   #endNoWaitRequests(): void {
-    for (const w of this.#waiting) if (w.noWait && !w.done) this.#endNoWait(w);
+    for (const w of [...this.#waiting]) if (w.noWait && !w.done && !(w.waitForFirst && w.delivered === 0)) this.#endNoWait(w);
   }
 
   #endNoWait(w: WaitingRequest): void {
@@ -683,30 +752,56 @@ export class Consumer {
   onInterest(sub: Subscription): void {
     if (this.closed || this.isPull || this.#pushActive) return;
     if (!subjectMatches(this.config.deliver_subject, sub.subject)) return;
-    if (this.config.deliver_group !== "" && sub.queue !== null && sub.queue !== this.config.deliver_group) return;
+    const group = this.config.deliver_group;
+    if (group === "" ? sub.queue !== null : sub.queue !== textToByteString(group)) return;
     this.#pushActive = true;
     this.#lastActivityMs = Date.now();
     this.run();
   }
 
+  /**
+   * Push interest as the reference counts it: without deliver_group, a plain subscription on
+   * the deliver subject; with one, a queue subscription in that group (others do not bind).
+   */
+  #hasPushInterest(): boolean {
+    const r = this.stream.client.account.sublist.match(this.config.deliver_subject);
+    const group = this.config.deliver_group;
+    if (group === "") return r.psubs.length > 0;
+    const queue = textToByteString(group);
+    return r.qsubs.some((members) => members.length > 0 && members[0].queue === queue);
+  }
+
   /** Push: is someone listening on the deliver subject (re-checked when asked). */
   get pushBound(): boolean {
     if (this.isPull) return false;
-    this.#pushActive = this.#hasInterest(this.config.deliver_subject);
+    this.#pushActive = this.#hasPushInterest();
     return this.#pushActive;
+  }
+
+  /** Push idle heartbeats: after idle_heartbeat without a send (each delivery moves the deadline, as the reference). */
+  #armPushHeartbeat(delayMs: number): void {
+    this.#hbTimer = setTimeout(
+      this.#timed(() => {
+        this.#hbTimer = null;
+        if (this.closed) return;
+        const hbMs = this.config.idle_heartbeat / 1e6;
+        const idleMs = Date.now() - this.#lastPushSendMs;
+        if (idleMs < hbMs - 1) return this.#armPushHeartbeat(hbMs - idleMs);
+        this.#pushHeartbeat();
+        this.#lastPushSendMs = Date.now();
+        this.#armPushHeartbeat(hbMs);
+      }),
+      Math.max(1, delayMs),
+    );
   }
 
   #pushHeartbeat(): void {
     if (this.closed) return;
-    if (!this.#hasInterest(this.config.deliver_subject)) {
+    if (!this.#hasPushInterest()) {
       this.#pushActive = false;
       return;
     }
     this.#pushActive = true;
-    if (!this.#hbIdle) {
-      this.#hbIdle = true;
-      return;
-    }
     const h: [string, string][] = [
       ["Nats-Last-Consumer", String(this.#dseq)],
       ["Nats-Last-Stream", String(this.#deliveredSseq)],
@@ -716,6 +811,7 @@ export class Consumer {
   }
 
   #sendFlowControl(): void {
+    this.#fcSentBytes = this.#fcBytes;
     this.#fcReply = `$JS.FC.${textToByteString(this.stream.name)}.${textToByteString(this.name)}.${++this.#fcSeq}`;
     this.stream.client.publish(this.config.deliver_subject, this.#fcReply, buildHeaders([], "100 FlowControl Request"), EMPTY);
   }
@@ -723,7 +819,7 @@ export class Consumer {
   #onFlowControlReply(subject: string): void {
     if (subject !== this.#fcReply) return;
     this.#fcReply = "";
-    this.#fcBytes = 0;
+    this.#fcBytes = Math.max(0, this.#fcBytes - this.#fcSentBytes);
     this.run();
   }
 
@@ -739,12 +835,12 @@ export class Consumer {
     const body = data.length === 0 ? "" : new TextDecoder().decode(data);
     this.#lastActivityMs = Date.now();
     let sendAckAck = reply !== "";
-    if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq);
+    if (body === "" || body.startsWith("+ACK")) this.#ack(sseq, dseq, dc);
     else if (body.startsWith("-NAK")) this.#nak(sseq, dseq, dc, body.slice(4).trim());
     else if (body.startsWith("+WPI")) this.#progress(sseq);
     else if (body.startsWith("+TERM")) this.#term(sseq, dseq, dc, body.slice(5).trim());
     else if (body.startsWith("+NXT")) {
-      this.#ack(sseq, dseq);
+      this.#ack(sseq, dseq, dc);
       sendAckAck = false;
       if (reply !== "") this.onPullRequest(reply, encodeUtf8(body.slice(4).trim()));
     } else return;
@@ -752,10 +848,11 @@ export class Consumer {
     this.run();
   }
 
-  #ack(sseq: number, dseq: number): void {
+  #ack(sseq: number, dseq: number, dc: number): void {
     const cfg = this.config;
     if (cfg.ack_policy === "none") return;
     this.#lastAckMs = Date.now();
+    const deliveredAtMs = this.#pending.get(sseq)?.ts ?? 0;
     if (cfg.ack_policy === "all") {
       for (const [seq, p] of [...this.#pending]) {
         if (seq <= sseq) this.#removePending(seq, true);
@@ -763,7 +860,7 @@ export class Consumer {
       }
     } else if (this.#pending.has(sseq)) this.#removePending(sseq, true);
     else return;
-    this.#sampleAck(sseq, dseq);
+    this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
     this.#updateAckFloor();
     this.#markDirty();
   }
@@ -900,21 +997,20 @@ export class Consumer {
     this.run();
   }
 
-  #sampleAck(sseq: number, dseq: number): void {
+  /** sample_freq: a metric advisory for that share of acks, with the time from delivery to ack. */
+  #sampleAck(sseq: number, dseq: number, dc: number, deliveredAtMs: number): void {
     const f = this.config.sample_freq;
     if (f === "") return;
     const pct = Number(f.replace("%", ""));
     if (!(pct > 0) || Math.random() * 100 >= pct) return;
-    const p = this.#pending.get(sseq);
-    void p;
     this.stream.advisory(`$JS.EVENT.METRIC.CONSUMER.ACK.${this.stream.name}.${this.name}`, {
       type: "io.nats.jetstream.metric.v1.consumer_ack",
       stream: this.stream.name,
       consumer: this.name,
       consumer_seq: dseq,
       stream_seq: sseq,
-      ack_time: 0,
-      deliveries: this.#rdc.get(sseq) ?? 1,
+      ack_time: deliveredAtMs > 0 ? Math.max(1, Date.now() - deliveredAtMs) * 1_000_000 : 0,
+      deliveries: dc,
     });
   }
 

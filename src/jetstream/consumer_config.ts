@@ -66,7 +66,7 @@ export const CErr = {
   deliverCycle: () => e(400, 10081, "consumer deliver subject forms a cycle"),
   maxPendingAckPolicyRequired: () => e(400, 10082, "consumer requires ack policy for max ack pending"),
   smallHeartbeat: () => e(400, 10083, "consumer idle heartbeat needs to be >= 100ms"),
-  pullRequiresAck: () => e(400, 10084, "consumer in pull mode requires explicit ack policy on workqueue stream"),
+  pullRequiresAck: () => e(400, 10084, "consumer in pull mode requires ack policy"),
   pullWithRateLimit: () => e(400, 10086, "consumer in pull mode can not have rate limit set"),
   maxWaitingNegative: () => e(400, 10087, "consumer max waiting needs to be positive"),
   hbRequiresPush: () => e(400, 10088, "consumer idle heartbeat requires a push based consumer"),
@@ -266,7 +266,9 @@ export function checkConsumerUpdate(old: ConsumerConfig, c: ConsumerConfig): Api
   if (old.replay_policy !== c.replay_policy) return fail("replay policy can not be updated");
   if (old.idle_heartbeat !== c.idle_heartbeat) return fail("heart beats can not be updated");
   if (old.flow_control !== c.flow_control) return fail("flow control can not be updated");
-  if (old.deliver_subject === "" !== (c.deliver_subject === "")) return fail("can not update pull consumer to push based");
+  if (old.max_waiting !== c.max_waiting) return fail("max waiting can not be updated");
+  if (old.deliver_subject === "" && c.deliver_subject !== "") return fail("can not update pull consumer to push based");
+  if (old.deliver_subject !== "" && c.deliver_subject === "") return fail("can not update push consumer to pull based");
   if (old.mem_storage !== c.mem_storage) return fail("can not change mem_storage");
   if (old.max_waiting !== c.max_waiting && isPull(c) && c.max_waiting < old.max_waiting) {
     // The reference lets max_waiting change.

@@ -263,18 +263,19 @@ export class Stream {
     const limit = this.#host.checkStorage(cfg.storage, accounted);
     if (limit !== null) return { error: limit };
 
-    // Interest retention with no consumers: nothing would ever read it; the sequence is used up.
-    if (cfg.retention === "interest" && this.store.state().consumerCount === 0) {
-      const seq = this.store.skipMsg();
-      this.#lastMsgId = msgId;
-      if (msgId !== "") this.#storeMsgId(msgId, seq);
-      return { seq, duplicate: false };
-    }
-
     if (cfg.subject_transform !== null) {
       const t = cfg.subject_transform;
       const text = byteStringToText(subject);
       if (t.src === "" || subjectMatches(text, t.src)) subject = textToByteString(transformSubject(text, t.src === "" ? ">" : t.src, t.dest));
+    }
+
+    // Interest retention with no consumer whose filter takes the subject: nothing would ever
+    // read it; the sequence is used up (the reference's SkipMsg).
+    if (cfg.retention === "interest" && !this.#anyConsumerMatches(subject)) {
+      const seq = this.store.skipMsg();
+      this.#lastMsgId = msgId;
+      if (msgId !== "") this.#storeMsgId(msgId, seq);
+      return { seq, duplicate: false };
     }
 
     let stored: { seq: number; ts: bigint };
@@ -298,6 +299,11 @@ export class Stream {
     for (const c of this.consumers.values()) c.onStreamMessage(stored.seq, subject);
     if (this.sourceReaders.size > 0) for (const r of this.sourceReaders) r.pump();
     return { seq: stored.seq, duplicate: false };
+  }
+
+  #anyConsumerMatches(subject: string): boolean {
+    for (const c of this.consumers.values()) if (c.matches(subject)) return true;
+    return false;
   }
 
   #checkMsgId(id: string): number | null {
@@ -398,12 +404,13 @@ export class Stream {
   /** STREAM.PURGE (already validated: seq and keep are not both set). Returns the count purged. */
   purge(opts: { subject?: string; seq?: number; keep?: number }): number {
     const n = opts.subject === undefined && opts.seq === undefined && opts.keep === undefined ? this.store.purge() : this.store.purge(opts);
-    this.#afterPurge();
+    this.#afterPurge({ subject: opts.subject });
     return n;
   }
 
-  #afterPurge(): void {
-    for (const c of this.consumers.values()) c.onStreamPurged();
+  /** Consumers follow: `purge` for STREAM.PURGE (with its subject filter, if any), none for deletes and roll-ups. */
+  #afterPurge(purge?: { subject?: string }): void {
+    for (const c of this.consumers.values()) c.onStreamPurged(purge);
   }
 
   /** STREAM.MSG.DELETE: removes (erase: and overwrites) one message; false when there is none. */

@@ -24,19 +24,32 @@ export interface JsServer extends RunningServer {
   storeDir: string;
 }
 
-/** A JetStream-enabled server (ours, or the reference under NATS_BUN_JS_TARGET=reference). */
-export async function startJsServer(extraArgs: string[] = []): Promise<JsServer> {
-  const storeDir = mkdtempSync(join(tmpdir(), "nats-bun-js-"));
+/**
+ * A JetStream-enabled server (ours, or the reference under NATS_BUN_JS_TARGET=reference).
+ * With `storeDir` the server uses that directory and leaves it in place when stopped (restart
+ * tests start the next server on it); otherwise a fresh one is made and removed.
+ */
+export async function startJsServer(extraArgs: string[] = [], opts: { storeDir?: string } = {}): Promise<JsServer> {
+  const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "nats-bun-js-"));
   const server = await startServer({ args: ["-js", "-sd", storeDir, ...extraArgs], binary: onReference ? referenceBinary! : undefined });
   const stop = server.stop;
   return Object.assign(server, {
     storeDir,
     async stop() {
       const code = await stop();
-      rmSync(storeDir, { recursive: true, force: true });
+      if (opts.storeDir === undefined) rmSync(storeDir, { recursive: true, force: true });
       return code;
     },
   });
+}
+
+/** A fresh directory for a store that outlives one server (remove it with removeDir). */
+export function makeStoreDir(): string {
+  return mkdtempSync(join(tmpdir(), "nats-bun-js-"));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
 }
 
 let counter = 0;

@@ -233,6 +233,18 @@ async function runLoad(url: string, args: string[], timeoutMs: number): Promise<
   return JSON.parse(stdout);
 }
 
+/** Clock ticks per second of /proc/<pid>/stat's utime and stime (USER_HZ; 100 on Linux). */
+const clockTicksPerSec = Number(commandOutput(["getconf", "CLK_TCK"])) || 100;
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+function processCpuSec(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name (which may hold spaces) in parentheses: utime is the 14th
+  // field of the line, stime the 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSec;
+}
+
 function group(json: any, role: string): any {
   const found = json.runs[0].groups.find((candidate: { role: string }) => candidate.role === role);
   if (found === undefined) throw new Error(`no ${role} group in the bench output`);
@@ -249,15 +261,32 @@ interface Metric {
 
 interface LoadScenario {
   metrics: Metric[];
-  run(url: string, scale: number): Promise<number[]>;
+  run(url: string, scale: number): Promise<ScenarioOutcome>;
+}
+
+interface ScenarioOutcome {
+  /** One value per metric, in order. */
+  values: number[];
+  /** Throughput rows: the interval the rate was measured over, and the load's CPU during its run. */
+  measuredSec?: number;
+  loadCpuSec?: number;
+}
+
+/** A throughput row's outcome from the bench JSON and its measured group. */
+function rateOutcome(json: any, measured: any): ScenarioOutcome {
+  return { values: [measured.msgsPerSec], measuredSec: measured.durationSec, loadCpuSec: json.runs[0].cpuSec ?? undefined };
 }
 
 const throughput = (id: string, label: string, args: (scale: number) => string[], role: "publisher" | "subscriber"): LoadScenario => ({
   metrics: [{ id, label, unit: "msgs/s", higherIsBetter: true }],
-  run: async (url, scale) => [group(await runLoad(url, args(scale), 180_000), role).msgsPerSec],
+  run: async (url, scale) => {
+    const json = await runLoad(url, args(scale), 180_000);
+    return rateOutcome(json, group(json, role));
+  },
 });
 
-const msgsFor = (full: number, scale: number): string => String(Math.max(1000, Math.round(full * scale)));
+const msgsCount = (full: number, scale: number): number => Math.max(1000, Math.round(full * scale));
+const msgsFor = (full: number, scale: number): string => String(msgsCount(full, scale));
 
 /** Fixed rate for the end-to-end latency row: well below either server's limit, so it measures latency, not saturation. */
 const e2eRatePerSec = 20_000;
@@ -280,7 +309,7 @@ const loadScenarios: LoadScenario[] = [
     run: async (url, scale) => {
       // The raw client keeps the load's own share of each round trip small.
       const latency = group(await runLoad(url, ["service", "both", "cmp.svc", "--client", "raw", "--size", "128", "--msgs", msgsFor(30_000, scale)], 180_000), "requester").latency;
-      return [latency.p50Us, latency.p99Us];
+      return { values: [latency.p50Us, latency.p99Us] };
     },
   },
   {
@@ -292,22 +321,50 @@ const loadScenarios: LoadScenario[] = [
       const seconds = Math.max(1, Math.round(3 * scale * 10) / 10);
       const json = await runLoad(url, ["pubsub", "cmp.e2e", "--size", "128", "--rate", String(e2eRatePerSec), "--msgs", String(Math.round(e2eRatePerSec * seconds))], 180_000);
       const latency = group(json, "subscriber").latency;
-      return [latency.p50Us, latency.p99Us];
+      return { values: [latency.p50Us, latency.p99Us] };
     },
   },
 ];
 
-// JetStream: the server runs with -js and a fresh store directory. Each publish scenario
-// creates (or purges) its own stream; the readers read the stream the async file publish filled.
+// JetStream: the server runs with -js and a fresh store directory. Publishing goes through our
+// raw client (`--client raw`): through nats.js the publisher saturates its own core at ~22k
+// acks/s against either server, and the ratio would say nothing about the servers. Readers and
+// KV have only the official client. Every row checks that it published or read every message
+// it asked for (a short count would flatter the rate), in this order: the async file publish
+// fills BASYNC, which fetch, consume and ordered then read; kv put writes the keys kv get reads.
+const jsAsyncWindow = 256;
+const jsReadMsgs = 200_000;
+const kvMsgs = 30_000;
+
+const jsRow = (id: string, label: string, args: (scale: number) => string[], role: "publisher" | "consumer" | "getter", expected: (scale: number) => number): LoadScenario => ({
+  metrics: [{ id, label, unit: "msgs/s", higherIsBetter: true }],
+  run: async (url, scale) => {
+    const json = await runLoad(url, args(scale), 300_000);
+    const found = group(json, role);
+    const want = expected(scale);
+    if (found.msgs !== want) throw new Error(`${found.msgs} of ${want} messages (${json.runs[0].notes.join("; ")})`);
+    return rateOutcome(json, found);
+  },
+});
+
+const jsPub = (id: string, label: string, mode: "sync" | "async", subject: string, stream: string, storage: "file" | "memory", full: number): LoadScenario =>
+  jsRow(id, label, (s) => [
+    "js", "pub", mode, subject, "--client", "raw", "--stream", stream, "--storage", storage, "--size", "128",
+    ...(mode === "async" ? ["--batch", String(jsAsyncWindow)] : []), "--purge", "--msgs", msgsFor(full, s),
+  ], "publisher", (s) => msgsCount(full, s));
+
+const jsRead = (id: string, label: string, args: string[]): LoadScenario =>
+  jsRow(id, label, (s) => ["js", ...args, "--stream", "BASYNC", "--msgs", msgsFor(jsReadMsgs, s)], "consumer", (s) => msgsCount(jsReadMsgs, s));
+
 const jsScenarios: LoadScenario[] = [
-  throughput("jsPubSyncFile", "js pub sync, file, 128 B", (s) => ["js", "pub", "sync", "bjs.sync", "--stream", "BSYNC", "--storage", "file", "--size", "128", "--purge", "--msgs", msgsFor(30_000, s)], "publisher"),
-  throughput("jsPubAsyncFile", "js pub async (window 256), file, 128 B", (s) => ["js", "pub", "async", "bjs.async", "--stream", "BASYNC", "--storage", "file", "--size", "128", "--batch", "256", "--purge", "--msgs", msgsFor(300_000, s)], "publisher"),
-  throughput("jsPubAsyncMem", "js pub async (window 256), memory, 128 B", (s) => ["js", "pub", "async", "bjs.mem", "--stream", "BMEM", "--storage", "memory", "--size", "128", "--batch", "256", "--purge", "--msgs", msgsFor(300_000, s)], "publisher"),
-  throughput("jsFetch", "js pull consume (fetch batch 500, explicit ack)", (s) => ["js", "fetch", "--stream", "BASYNC", "--consumer", "bfetch", "--batch", "500", "--acks", "explicit", "--msgs", msgsFor(300_000, s)], "subscriber"),
-  throughput("jsConsume", "js consume (durable, explicit ack)", (s) => ["js", "consume", "--stream", "BASYNC", "--consumer", "bconsume", "--batch", "500", "--acks", "explicit", "--msgs", msgsFor(300_000, s)], "subscriber"),
-  throughput("jsOrdered", "js ordered consumer", (s) => ["js", "ordered", "--stream", "BASYNC", "--msgs", msgsFor(300_000, s)], "subscriber"),
-  throughput("kvPut", "kv put (128 B)", (s) => ["kv", "put", "--bucket", "BKV", "--size", "128", "--msgs", msgsFor(30_000, s)], "publisher"),
-  throughput("kvGet", "kv get", (s) => ["kv", "get", "--bucket", "BKV", "--msgs", msgsFor(30_000, s)], "subscriber"),
+  jsPub("jsPubSyncFile", "js pub sync, file, 128 B", "sync", "bjs.sync", "BSYNC", "file", 30_000),
+  jsPub("jsPubAsyncFile", `js pub async (window ${jsAsyncWindow}), file, 128 B`, "async", "bjs.async", "BASYNC", "file", 400_000),
+  jsPub("jsPubAsyncMem", `js pub async (window ${jsAsyncWindow}), memory, 128 B`, "async", "bjs.mem", "BMEM", "memory", 400_000),
+  jsRead("jsFetch", "js fetch (batch 500, explicit ack)", ["fetch", "--consumer", "bfetch", "--batch", "500", "--acks", "explicit"]),
+  jsRead("jsConsume", "js consume (durable, explicit ack)", ["consume", "--consumer", "bconsume", "--batch", "500", "--acks", "explicit"]),
+  jsRead("jsOrdered", "js ordered consumer", ["ordered"]),
+  jsRow("kvPut", "kv put (128 B)", (s) => ["kv", "put", "--bucket", "BKV", "--size", "128", "--msgs", msgsFor(kvMsgs, s)], "publisher", (s) => msgsCount(kvMsgs, s)),
+  jsRow("kvGet", "kv get", (s) => ["kv", "get", "--bucket", "BKV", "--msgs", msgsFor(kvMsgs, s)], "getter", (s) => msgsCount(kvMsgs, s)),
 ];
 
 const serverMetrics: Metric[] = [
@@ -330,8 +387,24 @@ function scenariosFor(options: CompareOptions): LoadScenario[] {
 
 type Values = Record<string, number | null>;
 
-async function measureServer(command: string[], label: string, options: CompareOptions, logDir: string): Promise<{ values: Values; errors: string[] }> {
+/**
+ * Where the CPU went during one scenario (its whole load process, start-up and setup
+ * included): a server near 1.0 of its core is the bottleneck; a load near 1.0 with a server
+ * well below it means the client limits the rate, not the server.
+ */
+interface ScenarioCpu {
+  /** The interval the rate was measured over. */
+  measuredSec: number;
+  /** CPU of the server over the whole scenario (setup included; small next to the run). */
+  serverCpuSec: number;
+  /** CPU of the load process during its run (setup included, Bun's start-up not). */
+  loadCpuSec: number;
+}
+type CpuByScenario = Record<string, ScenarioCpu>;
+
+async function measureServer(command: string[], label: string, options: CompareOptions, logDir: string): Promise<{ values: Values; errors: string[]; cpu: CpuByScenario }> {
   const values: Values = {};
+  const cpu: CpuByScenario = {};
   const errors: string[] = [];
   const scale = options.quick ? 0.1 : 1;
   const storeDir = mkdtempSync(join(logDir, `${label}-store-`));
@@ -351,8 +424,17 @@ async function measureServer(command: string[], label: string, options: CompareO
       errors.push(`connMem: ${(error as Error).message}`);
     }
     for (const scenario of scenariosFor(options)) {
+      const serverCpuStart = processCpuSec(server.child.pid);
       try {
-        const results = await scenario.run(server.url, scale);
+        const outcome = await scenario.run(server.url, scale);
+        const results = outcome.values;
+        if (outcome.measuredSec !== undefined && outcome.loadCpuSec !== undefined) {
+          cpu[scenario.metrics[0].id] = {
+            measuredSec: outcome.measuredSec,
+            serverCpuSec: processCpuSec(server.child.pid) - serverCpuStart,
+            loadCpuSec: outcome.loadCpuSec,
+          };
+        }
         scenario.metrics.forEach((metric, index) => {
           values[metric.id] = results[index];
         });
@@ -374,13 +456,13 @@ async function measureServer(command: string[], label: string, options: CompareO
     }
   }
   rmSync(storeDir, { recursive: true, force: true });
-  return { values, errors };
+  return { values, errors, cpu };
 }
 
 async function measureRecovery(command: string[], logDir: string, label: string, msgs: number): Promise<number> {
   const first = await startServer(command, logDir, `${label}-fill`);
   try {
-    await runLoad(first.url, ["js", "pub", "async", "bjs.rec", "--stream", "BREC", "--storage", "file", "--size", "128", "--batch", "512", "--purge", "--msgs", String(msgs)], 600_000);
+    await runLoad(first.url, ["js", "pub", "async", "bjs.rec", "--client", "raw", "--stream", "BREC", "--storage", "file", "--size", "128", "--batch", "512", "--purge", "--msgs", String(msgs)], 600_000);
   } finally {
     await first.stop();
   }
@@ -477,6 +559,25 @@ function formatTable(rows: SummaryRow[]): string {
   return [render(header), widths.map((width) => "─".repeat(width)).join("  "), ...lines.map(render)].join("\n");
 }
 
+/** Medians over rounds of each throughput scenario's CPU use, as shares of one core over its measured interval. */
+function formatCpuTable(metrics: Metric[], reference: CpuByScenario[], ours: CpuByScenario[]): string {
+  const share = (rounds: CpuByScenario[], id: string, pick: (cpu: ScenarioCpu) => number): string => {
+    const shares = rounds.flatMap((round) => (round[id] === undefined || round[id].measuredSec <= 0 ? [] : [pick(round[id]) / round[id].measuredSec]));
+    return shares.length === 0 ? "—" : median(shares).toFixed(2);
+  };
+  const header = ["scenario", "ref server", "ours server", "load (vs ref)", "load (vs ours)"];
+  const lines = metrics.filter((metric) => reference.some((round) => round[metric.id] !== undefined) || ours.some((round) => round[metric.id] !== undefined)).map((metric) => [
+    metric.label,
+    share(reference, metric.id, (cpu) => cpu.serverCpuSec),
+    share(ours, metric.id, (cpu) => cpu.serverCpuSec),
+    share(reference, metric.id, (cpu) => cpu.loadCpuSec),
+    share(ours, metric.id, (cpu) => cpu.loadCpuSec),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
+  const render = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
+  return [render(header), widths.map((width) => "─".repeat(width)).join("  "), ...lines.map(render)].join("\n");
+}
+
 function commandOutput(command: string[]): string {
   try {
     const result = Bun.spawnSync(command, { stdout: "pipe", stderr: "pipe", timeout: 5000 });
@@ -533,6 +634,8 @@ async function main(): Promise<number> {
     const floor = await buildFloor(workDir);
     const reference: Values[] = [];
     const ours: Values[] = [];
+    const referenceCpu: CpuByScenario[] = [];
+    const oursCpu: CpuByScenario[] = [];
     const floorStartups: Array<number | null> = [];
     const errors: string[] = [];
     for (let round = 0; round < options.rounds; round += 1) {
@@ -545,10 +648,12 @@ async function main(): Promise<number> {
         try {
           const measured = await measureServer(command, side, options, workDir);
           (side === "reference" ? reference : ours)[round] = measured.values;
+          (side === "reference" ? referenceCpu : oursCpu)[round] = measured.cpu;
           errors.push(...measured.errors.map((error) => `round ${round + 1} ${side}: ${error}`));
           console.log(`${((performance.now() - started) / 1000).toFixed(1)}s${measured.errors.length > 0 ? ` (${measured.errors.length} scenario(s) failed)` : ""}`);
         } catch (error) {
           (side === "reference" ? reference : ours)[round] = {};
+          (side === "reference" ? referenceCpu : oursCpu)[round] = {};
           errors.push(`round ${round + 1} ${side}: ${(error as Error).message}`);
           console.log("failed to start");
         }
@@ -577,6 +682,10 @@ async function main(): Promise<number> {
     console.log(formatTable(rows));
     console.log("\nMedians over rounds; ours/ref is the ratio of the medians, the spread is the min–max of the per-round ratios.");
     console.log("The Bun floor row has an empty compiled Bun program (listen, INFO, PONG) in the ours column.");
+    const scenarioMetrics = scenariosFor(options).map((scenario) => scenario.metrics[0]);
+    console.log("\nCPU busy during each throughput scenario: CPU seconds ÷ the interval the rate was measured over (median of rounds;");
+    console.log("setup included, so slightly high; near 1.00 = that side's core is the limit):");
+    console.log(formatCpuTable(scenarioMetrics, referenceCpu, oursCpu));
     if (errors.length > 0) {
       console.log("\nFailures:");
       for (const error of errors) console.log(`  ${error}`);
@@ -588,9 +697,9 @@ async function main(): Promise<number> {
     writeFileSync(outFile, `${JSON.stringify({
       date: new Date().toISOString(),
       machine,
-      options: { rounds: options.rounds, quick: options.quick, oursCmd: options.oursCmd, refCmd: options.refCmd, connectionsForMemory: options.quick ? 1000 : 5000, e2eRatePerSec },
+      options: { rounds: options.rounds, quick: options.quick, oursCmd: options.oursCmd, refCmd: options.refCmd, connectionsForMemory: options.quick ? 1000 : 5000, e2eRatePerSec, set: options.set, jsAsyncWindow },
       summary: rows,
-      rounds: { reference, ours, floorStartupMs: floorStartups },
+      rounds: { reference, ours, floorStartupMs: floorStartups, cpu: { reference: referenceCpu, ours: oursCpu } },
       errors,
     }, null, 2)}\n`);
     console.log(`\nSaved ${outFile}`);

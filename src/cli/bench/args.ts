@@ -191,9 +191,10 @@ function validate(run: BenchRun): void {
   if (run.kind === "pub" || run.kind === "pubsub" || run.kind === "js-pub") {
     if (/[*>]/.test(run.subject)) throw new BenchUsageError(`cannot publish to the wildcard subject "${run.subject}"`);
   }
-  if (run.client === "raw" && (run.kind.startsWith("js") || run.kind.startsWith("kv"))) {
-    // The raw client speaks core pub/sub and request/reply only; JetStream needs the official one.
-    run.client = "official";
+  if (run.client === "raw" && (run.kind.startsWith("js") || run.kind.startsWith("kv")) && run.kind !== "js-pub") {
+    // The raw client speaks core pub/sub, request/reply and JetStream publishing; consumers,
+    // gets and KV need the official one.
+    throw new BenchUsageError(`--client raw: ${run.kind.replace("-", " ")} runs on the official client only (raw: pub, sub, pubsub, service, js pub)`);
   }
   if (run.ratePerSec > 0 && !["pub", "pubsub", "service-request", "service-both"].includes(run.kind)) {
     throw new BenchUsageError("--rate applies to pub, pubsub and service request runs");
@@ -272,8 +273,9 @@ function parseSubcommand(flags: ParsedFlags): BenchRun {
     // As natscli: request/reply goes through the official client unless --client raw.
     run.client = "official";
   }
-  // Core scenarios on a wildcard-free subject use the raw client by default; JS/KV/service
-  // go through the official client (validate() switches them).
+  // Core scenarios use the raw client by default; service, JetStream and KV the official
+  // client (JetStream publishing takes --client raw).
+  if (kind.startsWith("js") || kind.startsWith("kv")) run.client = "official";
   applyCommonFlags(run, flags);
   validate(run);
   return run;
@@ -301,6 +303,8 @@ function parseLegacy(flags: ParsedFlags, warnings: string[]): BenchRun[] {
   const make = (kind: ScenarioKind, clients: number): BenchRun => {
     const run = defaultRun(kind, subject);
     applyCommonFlags(run, flags);
+    // JetStream readers and KV have the official client only; a JetStream publisher takes --client raw.
+    if ((kind.startsWith("js") || kind.startsWith("kv")) && (kind !== "js-pub" || !flags.values.has("client"))) run.client = "official";
     run.clients = clients;
     return run;
   };
@@ -369,7 +373,7 @@ Flags:
   --size SIZE           payload: 16, 16B, 1KB, 1MiB (1 KB = 1024 B, as nats bench; default 128B)
   --multisubject        publish to <subject>.<n>     --multisubjectmax N (default 100,000)
   --queue NAME          queue group for subscribers
-  --client raw|official core pub/sub (default raw) and service (default official)
+  --client raw|official core pub/sub (default raw), service and js pub (default official)
   --rate N              open loop: N msgs/s in total, latency measured from the intended send time
   --timeout DUR         waiting sides give up after DUR without progress (default 30s)
   --stream NAME --storage file|memory --replicas N --maxbytes SIZE --purge

@@ -70,7 +70,11 @@ export async function runBench(argv: string[]): Promise<number> {
   for (const run of command.runs) {
     let result: RunResult;
     try {
-      result = await (await scenarioFor(run.kind))(run, context);
+      const scenario = await scenarioFor(run.kind);
+      const cpuBefore = process.cpuUsage();
+      result = await scenario(run, context);
+      const cpu = process.cpuUsage(cpuBefore);
+      result.cpuSec = (cpu.user + cpu.system) / 1e6;
     } catch (error) {
       process.stderr.write(`nats-bun bench: ${describe(run, error)}\n`);
       exitCode = 1;

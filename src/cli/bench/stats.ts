@@ -121,4 +121,10 @@ export interface RunResult {
   missing: number;
   /** Scenario notes for the person reading (e.g. "stream created"). */
   notes: string[];
+  /**
+   * CPU seconds (user + system) this load process used during the run, setup included, set
+   * by main.ts: next to the server's CPU it tells whether the client or the server limited
+   * the rate.
+   */
+  cpuSec?: number;
 }

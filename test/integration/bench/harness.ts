@@ -3,8 +3,8 @@
 //
 // Which server: $NATS_BUN_TEST_SERVER (a path to an executable taking nats-server flags),
 // else our compiled dist/nats-bun-linux-x64 when it exists, else the reference nats-server
-// from PATH. JetStream tests use $NATS_BUN_TEST_JS_SERVER or the reference nats-server: ours
-// has no JetStream yet.
+// from PATH. JetStream tests run against $NATS_BUN_TEST_JS_SERVER alone when it is set, else
+// against each of ours (dist/) and the reference that is there.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -22,10 +22,12 @@ export function coreServerExecutable(): string | null {
   return Bun.which("nats-server");
 }
 
-export function jetStreamServerExecutable(): string | null {
+export function jetStreamServerExecutables(): string[] {
   const fromEnv = process.env.NATS_BUN_TEST_JS_SERVER;
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  return Bun.which("nats-server");
+  if (fromEnv !== undefined && fromEnv !== "") return [fromEnv];
+  const ours = join(projectRoot, "dist/nats-bun-linux-x64");
+  const reference = Bun.which("nats-server");
+  return [...(existsSync(ours) ? [ours] : []), ...(reference !== null ? [reference] : [])];
 }
 
 /** Polls `condition` every `intervalMs` until it holds or `timeoutMs` passes (then throws). */

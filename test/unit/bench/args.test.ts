@@ -100,6 +100,19 @@ describe("new-style subcommands", () => {
     expect(parse("kv get").runs[0].kind).toBe("kv-get");
   });
 
+  test("JetStream publishing takes --client raw; readers and KV stay on the official client", () => {
+    expect(parse("js pub async orders").runs[0].client).toBe("official");
+    expect(parse("js pub async orders --client raw").runs[0].client).toBe("raw");
+    expect(parse("js pub sync orders --client raw").runs[0].client).toBe("raw");
+    expect(parse("js fetch").runs[0].client).toBe("official");
+    expect(parse("kv put").runs[0].client).toBe("official");
+    expect(usageError("js fetch --client raw")).toMatch(/js fetch runs on the official client only/);
+    expect(usageError("kv get --client raw")).toMatch(/kv get runs on the official client only/);
+    const legacy = parse("foo --js --pub 1 --sub 1 --pull --client raw").runs;
+    expect(legacy.map((run) => [run.kind, run.client])).toEqual([["js-pub", "raw"], ["js-fetch", "official"]]);
+    expect(parse("foo --js --pub 1 --sub 1").runs.map((run) => run.client)).toEqual(["official", "official"]);
+  });
+
   test("help", () => {
     expect(parseBenchArgs(["--help"])).toBeNull();
     expect(parseBenchArgs(["pub", "-h"])).toBeNull();

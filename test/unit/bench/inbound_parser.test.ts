@@ -79,13 +79,13 @@ function checkSample(seen: Seen): void {
 describe("InboundParser", () => {
   test("whole stream in one read", () => {
     const { seen, handlers } = recorder();
-    new InboundParser(handlers, true).push(sampleStream());
+    new InboundParser(handlers, { readTimestamps: true }).push(sampleStream());
     checkSample(seen);
   });
 
   test("byte by byte", () => {
     const { seen, handlers } = recorder();
-    const parser = new InboundParser(handlers, true);
+    const parser = new InboundParser(handlers, { readTimestamps: true });
     const stream = sampleStream();
     for (let index = 0; index < stream.length; index += 1) parser.push(stream.subarray(index, index + 1));
     checkSample(seen);
@@ -96,7 +96,7 @@ describe("InboundParser", () => {
     fc.assert(
       fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 12 }), (cuts) => {
         const { seen, handlers } = recorder();
-        const parser = new InboundParser(handlers, true);
+        const parser = new InboundParser(handlers, { readTimestamps: true });
         let from = 0;
         for (const cut of [...cuts].sort((a, b) => a - b)) {
           parser.push(stream.subarray(from, cut));
@@ -111,24 +111,24 @@ describe("InboundParser", () => {
 
   test("timestamps are only read when asked for and when the payload holds one", () => {
     const { seen, handlers } = recorder();
-    new InboundParser(handlers, false).push(concat(["MSG a 1 16\r\n", timestamped(16, 5), "\r\n"]));
+    new InboundParser(handlers).push(concat(["MSG a 1 16\r\n", timestamped(16, 5), "\r\n"]));
     expect(Number.isNaN(seen.msgs[0].timestamp)).toBe(true);
     const other = recorder();
     const short = timestamped(timestampBytes, 7);
-    new InboundParser(other.handlers, true).push(concat(["MSG a 1 11\r\n", short.subarray(0, 11), "\r\n", "MSG a 1 12\r\n", short, "\r\n"]));
+    new InboundParser(other.handlers, { readTimestamps: true }).push(concat(["MSG a 1 11\r\n", short.subarray(0, 11), "\r\n", "MSG a 1 12\r\n", short, "\r\n"]));
     expect(Number.isNaN(other.seen.msgs[0].timestamp)).toBe(true);
     expect(other.seen.msgs[1].timestamp).toBe(7);
   });
 
   test("garbage is a protocol error", () => {
     const { handlers } = recorder();
-    expect(() => new InboundParser(handlers, true).push(encoder.encode("WHAT\r\n"))).toThrow(ProtocolError);
-    expect(() => new InboundParser(handlers, true).push(encoder.encode("MSG foo 1\r\n"))).toThrow(ProtocolError);
+    expect(() => new InboundParser(handlers, { readTimestamps: true }).push(encoder.encode("WHAT\r\n"))).toThrow(ProtocolError);
+    expect(() => new InboundParser(handlers, { readTimestamps: true }).push(encoder.encode("MSG foo 1\r\n"))).toThrow(ProtocolError);
   });
 
   test("an endless control line is cut at the bound", () => {
     const { handlers } = recorder();
-    const parser = new InboundParser(handlers, true);
+    const parser = new InboundParser(handlers, { readTimestamps: true });
     const chunk = new Uint8Array(8192).fill(65);
     expect(() => {
       for (let index = 0; index < 16; index += 1) parser.push(chunk);
@@ -154,7 +154,7 @@ describe("InboundParser", () => {
             const current = parser as InboundParser;
             replies.push([new TextDecoder().decode(current.replyBytes.subarray(0, current.replyLength)), timestamp]);
           },
-        }, true, true);
+        }, { readTimestamps: true, captureReply: true });
         let from = 0;
         for (const cut of [...cuts].sort((a, b) => a - b)) {
           parser.push(stream.subarray(from, cut));
@@ -165,5 +165,50 @@ describe("InboundParser", () => {
       }),
       { numRuns: 200 },
     );
+  });
+  test("subjects and payload prefixes are captured for ack readers, under any split", () => {
+    const ack = '{"stream":"S", "seq":12}';
+    const long = "x".repeat(40);
+    const status = "NATS/1.0 503\r\n\r\n";
+    const stream = concat([
+      `MSG _INBOX.p.7 1 ${ack.length}\r\n${ack}\r\n`,
+      `MSG  tab.sub\t2 reply 40\r\n${long}\r\n`,
+      `HMSG _INBOX.p.8 1 ${status.length} ${status.length}\r\n${status}\r\n`,
+      "MSG e 1 0\r\n\r\n",
+    ]);
+    const expected = [
+      { subject: "_INBOX.p.7", payload: ack, size: ack.length, headers: 0 },
+      { subject: "tab.sub", payload: long.slice(0, 32), size: 40, headers: 0 },
+      { subject: "_INBOX.p.8", payload: status, size: status.length, headers: status.length },
+      { subject: "e", payload: "", size: 0, headers: 0 },
+    ];
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: stream.length - 1 }), { maxLength: 8 }), (cuts) => {
+        const seen: typeof expected = [];
+        let parser: InboundParser | null = null;
+        const { handlers } = recorder();
+        parser = new InboundParser({
+          ...handlers,
+          onMsg: (size) => {
+            const current = parser as InboundParser;
+            seen.push({
+              subject: new TextDecoder().decode(current.subjectBytes.subarray(0, current.subjectLength)),
+              payload: new TextDecoder().decode(current.payloadBytes.subarray(0, current.payloadLength)),
+              size,
+              headers: current.headerBytes,
+            });
+          },
+        }, { captureSubject: true, payloadCaptureBytes: 32 });
+        let from = 0;
+        for (const cut of [...cuts].sort((a, b) => a - b)) {
+          parser.push(stream.subarray(from, cut));
+          from = cut;
+        }
+        parser.push(stream.subarray(from));
+        expect(seen).toEqual(expected);
+      }),
+      { numRuns: 200 },
+    );
+    expect(() => new InboundParser(recorder().handlers, { payloadCaptureBytes: -1 })).toThrow(/payloadCaptureBytes/);
   });
 });

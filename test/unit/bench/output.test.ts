@@ -68,6 +68,8 @@ describe("JSON", () => {
     expect(summary.runs).toHaveLength(1);
     const [run] = summary.runs;
     expect(run).toMatchObject({ runId: "r", scenario: "pubsub", title: "Core NATS", openLoop: false, missing: 0, notes: ["a note"] });
+    expect(run.cpuSec).toBeNull();
+    expect(jsonSummary(new Date(0), [{ runId: "r", result: { ...pubsubResult(), cpuSec: 1.23456 } }]).runs[0].cpuSec).toBe(1.235);
     expect(run.config).toMatchObject({ subject: "foo", msgs: 2000, sizeBytes: 16, client: "raw" });
     expect(run.groups.map((group: { role: string }) => group.role)).toEqual(["publisher", "subscriber"]);
     const [publishers, subscribers] = run.groups;

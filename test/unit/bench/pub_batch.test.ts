@@ -65,4 +65,32 @@ describe("PubBatch", () => {
     expect(huge.messagesMax).toBe(1);
     expect(() => huge.fill(2, 0)).toThrow();
   });
+  test("a reply inbox gives each frame the reply <inbox>.<sequence>, with or without multisubject", () => {
+    const lines = (bytes: Uint8Array): string[][] => {
+      const out: string[][] = [];
+      let at = 0;
+      while (at < bytes.length) {
+        const lineEnd = bytes.indexOf(10, at);
+        const fields = decoder.decode(bytes.subarray(at, lineEnd - 1)).split(" ");
+        const length = Number(fields.at(-1));
+        expect(decoder.decode(bytes.subarray(lineEnd + 1 + length, lineEnd + 3 + length))).toBe("\r\n");
+        out.push(fields);
+        at = lineEnd + 3 + length;
+      }
+      return out;
+    };
+    const batch = new PubBatch({ subject: "js.a", payloadBytes: 20, multisubject: false, multisubjectMax: 0, timestamps: true, replyInbox: "_INBOX.x" });
+    const length = batch.fill(3, 98);
+    batch.stampAll(3, 11);
+    expect(lines(batch.buffer.subarray(0, length))).toEqual([
+      ["PUB", "js.a", "_INBOX.x.98", "20"], ["PUB", "js.a", "_INBOX.x.99", "20"], ["PUB", "js.a", "_INBOX.x.100", "20"],
+    ]);
+    const full = batch.fill(batch.messagesMax, Number.MAX_SAFE_INTEGER - batch.messagesMax);
+    expect(full).toBeLessThanOrEqual(batch.buffer.length);
+    expect(lines(batch.buffer.subarray(0, full)).at(-1)).toEqual(["PUB", "js.a", `_INBOX.x.${Number.MAX_SAFE_INTEGER - 1}`, "20"]);
+    expect(() => batch.fill(1, Number.MAX_SAFE_INTEGER)).toThrow(/out of range/);
+    const multi = new PubBatch({ subject: "m", payloadBytes: 0, multisubject: true, multisubjectMax: 10, timestamps: false, replyInbox: "i" });
+    expect(lines(multi.buffer.subarray(0, multi.fill(2, 9)))).toEqual([["PUB", "m.9", "i.9", "0"], ["PUB", "m.0", "i.10", "0"]]);
+    expect(() => new PubBatch({ subject: "s", payloadBytes: 0, multisubject: false, multisubjectMax: 0, timestamps: false, reply: "r", replyInbox: "i" })).toThrow();
+  });
 });

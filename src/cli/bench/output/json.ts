@@ -37,6 +37,8 @@ export interface JsonRun {
   openLoop: boolean;
   missing: number;
   notes: string[];
+  /** CPU seconds of the load process during the run (setup included); null when not measured. */
+  cpuSec: number | null;
   groups: JsonGroup[];
 }
 
@@ -65,6 +67,7 @@ export function jsonRun(runId: string, result: RunResult): JsonRun {
     openLoop: result.openLoop,
     missing: result.missing,
     notes: result.notes,
+    cpuSec: result.cpuSec === undefined ? null : round(result.cpuSec, 3),
     groups: result.groups.filter((group) => group.samples.length > 0).map((group) => {
       const rates = rateSpread(group.samples);
       return {

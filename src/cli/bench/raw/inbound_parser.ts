@@ -21,6 +21,21 @@ export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
 
+/** What the parser copies out of each delivery besides counting it; everything off by default. */
+export interface InboundParserOptions {
+  /** Read the end-to-end timestamp at the start of each body (subscribers). */
+  readTimestamps?: boolean;
+  /** Keep each delivery's reply subject (see `replyBytes`), for responders. */
+  captureReply?: boolean;
+  /** Keep each delivery's subject (see `subjectBytes`), e.g. a JetStream ack's inbox. */
+  captureSubject?: boolean;
+  /**
+   * Keep the first this-many bytes of each payload, headers included (see `payloadBytes`):
+   * for small replies that must be read, like PubAcks. 0 = none.
+   */
+  payloadCaptureBytes?: number;
+}
+
 const stateControl = 0;
 const statePayload = 1;
 const upperCaseMask = 0xdf;
@@ -46,13 +61,30 @@ export class InboundParser {
 
   /** Responders need each delivery's reply subject: copied here (bounded) when asked for. */
   readonly #captureReply: boolean;
-  readonly #reply = new Uint8Array(controlLineBytesMax);
+  readonly #reply: Uint8Array;
   #replyLength = 0;
 
-  constructor(handlers: InboundHandlers, readTimestamps: boolean, captureReply = false) {
+  /** The delivery's subject, copied here (bounded by the control line) when asked for. */
+  readonly #captureSubject: boolean;
+  readonly #subject: Uint8Array;
+  #subjectLength = 0;
+
+  /** The first `#payloadCapture.length` bytes of the payload, when asked for. */
+  readonly #payloadCapture: Uint8Array;
+  #payloadCaptureLength = 0;
+
+  constructor(handlers: InboundHandlers, options: InboundParserOptions = {}) {
     this.#handlers = handlers;
-    this.#readTimestamps = readTimestamps;
-    this.#captureReply = captureReply;
+    this.#readTimestamps = options.readTimestamps === true;
+    this.#captureReply = options.captureReply === true;
+    this.#reply = new Uint8Array(this.#captureReply ? controlLineBytesMax : 0);
+    this.#captureSubject = options.captureSubject === true;
+    this.#subject = new Uint8Array(this.#captureSubject ? controlLineBytesMax : 0);
+    const payloadCaptureBytes = options.payloadCaptureBytes ?? 0;
+    if (!Number.isInteger(payloadCaptureBytes) || payloadCaptureBytes < 0 || payloadCaptureBytes > controlLineBytesMax) {
+      throw new Error(`InboundParser: payloadCaptureBytes must be an integer in 0…${controlLineBytesMax}, got ${payloadCaptureBytes}`);
+    }
+    this.#payloadCapture = new Uint8Array(payloadCaptureBytes);
   }
 
   /** Reply subject of the delivery being reported (valid during onMsg): `replyBytes[0, replyLength)`. */
@@ -62,6 +94,33 @@ export class InboundParser {
 
   get replyLength(): number {
     return this.#replyLength;
+  }
+
+  /** Subject of the delivery being reported (valid during onMsg): `subjectBytes[0, subjectLength)`. */
+  get subjectBytes(): Uint8Array {
+    return this.#subject;
+  }
+
+  get subjectLength(): number {
+    return this.#subjectLength;
+  }
+
+  /**
+   * Start of the payload of the delivery being reported (valid during onMsg), headers
+   * included: `payloadBytes[0, payloadLength)`; `payloadLength` is less than the payload's
+   * size when the payload was longer than `payloadCaptureBytes`.
+   */
+  get payloadBytes(): Uint8Array {
+    return this.#payloadCapture;
+  }
+
+  get payloadLength(): number {
+    return this.#payloadCaptureLength;
+  }
+
+  /** Header bytes at the start of the payload being reported (HMSG), 0 for MSG. */
+  get headerBytes(): number {
+    return this.#headerBytes;
   }
 
   push(chunk: Uint8Array): void {
@@ -100,6 +159,12 @@ export class InboundParser {
 
   #consumePayload(chunk: Uint8Array, at: number, length: number): number {
     const take = Math.min(this.#payloadRemaining, length - at);
+    const capture = this.#payloadCapture;
+    if (this.#payloadCaptureLength < capture.length && this.#payloadSeen < this.#payloadSize) {
+      const copy = Math.min(take, capture.length - this.#payloadCaptureLength, this.#payloadSize - this.#payloadSeen);
+      for (let index = 0; index < copy; index += 1) capture[this.#payloadCaptureLength + index] = chunk[at + index];
+      this.#payloadCaptureLength += copy;
+    }
     // The timestamp is at the start of the body, which follows the HMSG header block.
     const bodyStart = this.#isHmsg ? this.#headerBytes : 0;
     if (this.#readTimestamps && this.#payloadSeen < bodyStart + timestampBytes) {
@@ -164,6 +229,15 @@ export class InboundParser {
     for (let index = 0; index < this.#replyLength; index += 1) this.#reply[index] = buffer[lastTokenStart + index];
   }
 
+  /** The first token at or after `from`: the subject, after `MSG `/`HMSG `. */
+  #copySubject(buffer: Uint8Array, from: number, end: number): void {
+    let at = from;
+    while (at < end && (buffer[at] === charSpace || buffer[at] === charTab)) at += 1;
+    const subjectEnd = tokenEnd(buffer, at, end);
+    this.#subjectLength = subjectEnd - at;
+    for (let index = 0; index < this.#subjectLength; index += 1) this.#subject[index] = buffer[at + index];
+  }
+
   /** MSG <subject> <sid> [reply] <#bytes> / HMSG … <#header bytes> <#total bytes>. */
   #startPayload(buffer: Uint8Array, start: number, end: number): void {
     let at = end;
@@ -182,6 +256,8 @@ export class InboundParser {
       throw new ProtocolError(`malformed ${this.#isHmsg ? "HMSG" : "MSG"}: ${decoder.decode(buffer.subarray(start, Math.min(end, start + 64)))}`);
     }
     if (this.#captureReply) this.#copyReply(buffer, start, lastTokenStart);
+    if (this.#captureSubject) this.#copySubject(buffer, start + opLength, end);
+    this.#payloadCaptureLength = 0;
     this.#payloadSize = total;
     this.#payloadSeen = 0;
     this.#payloadRemaining = total + 2;

@@ -17,6 +17,10 @@ export interface RawConnectionOptions {
   readTimestamps?: boolean;
   /** Keep each delivery's reply subject (see `replyBytes`), for responders. */
   captureReply?: boolean;
+  /** Keep each delivery's subject (see `subjectBytes`). */
+  captureSubject?: boolean;
+  /** Keep the first this-many bytes of each payload (see `payloadBytes`). */
+  payloadCaptureBytes?: number;
   /** Called after each read has been parsed: the place to flush replies coalesced per read. */
   onReadEnd?: () => void;
   /** Called once if the connection breaks (server closed it, -ERR, socket error). */
@@ -67,8 +71,12 @@ export class RawConnection {
         },
         onErr: (text) => this.#fail(new RawConnectionError(`server error: ${text}`)),
       },
-      options.readTimestamps === true,
-      options.captureReply === true,
+      {
+        readTimestamps: options.readTimestamps,
+        captureReply: options.captureReply,
+        captureSubject: options.captureSubject,
+        payloadCaptureBytes: options.payloadCaptureBytes,
+      },
     );
   }
 
@@ -143,6 +151,29 @@ export class RawConnection {
 
   get replyLength(): number {
     return this.#parser.replyLength;
+  }
+
+  /** Subject of the delivery being reported to onMsg: `subjectBytes[0, subjectLength)`. */
+  get subjectBytes(): Uint8Array {
+    return this.#parser.subjectBytes;
+  }
+
+  get subjectLength(): number {
+    return this.#parser.subjectLength;
+  }
+
+  /** Start of the payload (headers included) of the delivery being reported to onMsg. */
+  get payloadBytes(): Uint8Array {
+    return this.#parser.payloadBytes;
+  }
+
+  get payloadLength(): number {
+    return this.#parser.payloadLength;
+  }
+
+  /** Header bytes of the delivery being reported to onMsg (HMSG), 0 for MSG. */
+  get headerBytes(): number {
+    return this.#parser.headerBytes;
   }
 
   /** True while written bytes wait for `drain`: a caller must not reuse a buffer it handed over. */

@@ -6,6 +6,7 @@
 // has one.
 import { readFileSync } from "node:fs";
 import { isPublicKey, NKeyPrefix } from "../auth/nkeys.ts";
+import { subjectIsSubsetMatch } from "../auth/permissions.ts";
 import * as C from "../constants.ts";
 import { ConfMap, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, OptionsReader, type Entry, type Handler } from "./conf_reader.ts";
@@ -565,17 +566,6 @@ function parseAccount(r: OptionsReader, e: Entry): AccountEntry | undefined {
         }
         break;
       }
-      case "max_connections":
-      case "max_conn":
-        acc.limits.maxConnections = r.integer(entry) ?? -1;
-        break;
-      case "max_subscriptions":
-      case "max_subs":
-        acc.limits.maxSubscriptions = r.integer(entry) ?? -1;
-        break;
-      case "max_payload":
-        acc.limits.maxPayload = r.integer(entry) ?? -1;
-        break;
       case "msg_trace":
       case "trace_dest":
         r.notYetSupported(entry, `${e.key}.${entry.key}`);
@@ -596,13 +586,20 @@ export const onAccounts: Handler = (r, e) => {
     const acc = parseAccount(r, entry);
     if (acc !== undefined) accounts.push(acc);
   }
-  // Imports must name a configured account (or, in operator mode, a public key).
-  const names = new Set(accounts.map((a) => a.name));
+  // Imports must name a configured account and be authorized by one of its exports.
+  const byName = new Map(accounts.map((a) => [a.name, a]));
+  const at = { ...e, pos: { ...e.pos, col: 0 } };
   for (const acc of accounts) {
     for (const im of acc.imports) {
-      if (!names.has(im.account) && !isPublicKey(im.account, NKeyPrefix.account)) {
+      const exporter = byName.get(im.account);
+      if (exporter === undefined) {
         r.error(e, `${JSON.stringify(im.account)} account not defined for ${im.kind} import`);
+        continue;
       }
+      const authorized = exporter.exports.some(
+        (x) => x.kind === im.kind && subjectIsSubsetMatch(im.subject, x.subject) && (x.accounts === null || x.accounts.includes(acc.name)),
+      );
+      if (!authorized) r.error(at, `Error adding ${im.kind} import ${JSON.stringify(im.subject)}: ${im.kind} import not authorized`);
     }
   }
   r.set("accounts", accounts);

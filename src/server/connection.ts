@@ -15,7 +15,7 @@ import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
-import { deliverMessage, type Publisher } from "./deliver.ts";
+import { deliverMapped, deliverMessage, type Publisher } from "./deliver.ts";
 import { Outbound } from "./outbound.ts";
 import { isValidLiteralSubject } from "./subject.ts";
 import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
@@ -502,7 +502,21 @@ export class ClientConnection implements ParserSink {
     this.inMsgs++;
     this.inBytes += pa.size;
     if (this.perms !== null && this.perms.checksPublish && !this.#publishAllowed(pa)) return;
+    // Reply subjects of the form `_R_.…` are the server's (service imports).
+    if (pa.replyEnd - pa.replyStart > 3 && isReservedReply(pa.buf, pa.replyStart)) {
+      const reply = decodeByteString(pa.buf, pa.replyStart, pa.replyEnd);
+      this.sendErr(`Permissions Violation for Publish with Reply of ${JSON.stringify(reply)}`);
+      this.server.logger.error(`${this.description} - Publish Violation - ${this.authUserText}, Reply ${JSON.stringify(reply)}`);
+      return;
+    }
     if (this.verbose) this.sendOk();
+    if (this.account.mappings !== null) {
+      const mapped = this.account.mapSubject(this.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd));
+      if (mapped !== null) {
+        deliverMapped(this, pa, payload, payloadStart, mapped);
+        return;
+      }
+    }
     deliverMessage(this, pa, payload, payloadStart);
   }
 
@@ -780,4 +794,9 @@ function minLimit(server: number, account: number): number {
   if (account < 0) return server;
   if (server <= 0) return account === 0 ? server : account;
   return Math.min(server, account);
+}
+
+/** `_R_.` at buf[at]: a reply subject reserved for service imports. */
+function isReservedReply(buf: Uint8Array, at: number): boolean {
+  return buf[at] === 0x5f && buf[at + 1] === 0x52 && buf[at + 2] === 0x5f && buf[at + 3] === 0x2e;
 }

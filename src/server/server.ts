@@ -8,7 +8,7 @@ import { Authenticator, type Authenticated, type Verdict } from "../auth/authent
 import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
 import { Permissions } from "../auth/permissions.ts";
 import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
-import type { ServerOptions, UserEntry } from "../config/options.ts";
+import type { MappingEntry, ServerOptions, UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
 import { ClientInfoEncoder } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
@@ -17,7 +17,9 @@ import type { Logger } from "../util/log.ts";
 import { Account } from "./account.ts";
 import { ClientConnection } from "./connection.ts";
 import type { Publisher } from "./deliver.ts";
+import { installImports, sweepResponses } from "./imports.ts";
 import { listenClients, upgradeToTls } from "./listener.ts";
+import { SubjectMapping } from "./subject_transform.ts";
 
 export class Server {
   readonly opts: ServerOptions;
@@ -75,8 +77,12 @@ export class Server {
       const acc = new Account(a.name, !opts.noSublistCache);
       acc.limits = a.limits;
       acc.jetstreamLimits = a.jetstream;
+      acc.exports = a.exports;
+      acc.imports = a.imports;
+      acc.mappings = this.#compileMappings(a.mappings);
       this.accounts.set(a.name, acc);
     }
+    this.globalAccount.mappings = this.#compileMappings(opts.mappings);
     // Without configured accounts, JetStream (when on) is the global account's, unlimited.
     if (opts.accounts.length === 0) this.globalAccount.jetstreamLimits = { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 };
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
@@ -120,6 +126,22 @@ export class Server {
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
   }
 
+  /** Configuration problems found when building the server, reported by start(). */
+  #configErrors: string[] = [];
+
+  #compileMappings(entries: MappingEntry[]): SubjectMapping[] | null {
+    if (entries.length === 0) return null;
+    const out: SubjectMapping[] = [];
+    for (const m of entries) {
+      try {
+        out.push(new SubjectMapping(m.source, m.destinations));
+      } catch (e) {
+        this.#configErrors.push(`mapping ${JSON.stringify(m.source)}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+
   /** The client port actually bound (useful with port -1). */
   get port(): number {
     return this.#port;
@@ -141,6 +163,10 @@ export class Server {
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
     if (plaintextPasswordsConfigured(opts)) log.warn("Plaintext passwords detected, use nkeys or bcrypt");
+    for (const acc of this.accounts.values()) {
+      for (const problem of installImports(this, acc, (name) => this.accounts.get(name))) this.#configErrors.push(`account ${JSON.stringify(acc.name)}: ${problem}`);
+    }
+    if (this.#configErrors.length > 0) throw new Error(this.#configErrors.join("\n"));
     if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
 
     const bindPort = opts.port === C.randomPort ? 0 : opts.port;
@@ -344,6 +370,7 @@ export class Server {
 
   #tick(): void {
     const now = Date.now();
+    for (const acc of this.accounts.values()) sweepResponses(acc, now);
     for (const conn of this.connections.values()) {
       conn.housekeeping(now);
       // Write each connection's PING (or -ERR) before the next one's: thousands of

@@ -625,7 +625,7 @@ export const onOperator: Handler = (r, e) => {
       jwts.push(extractJwt(readFileSync(v, "utf8")));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      r.error(e, `error parsing operator JWT: open ${v}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+      r.error({ ...e, pos: { ...e.pos, col: 0 } }, `error parsing operator JWT: open ${v}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
       return;
     }
   }

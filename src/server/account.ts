@@ -4,6 +4,7 @@
 // imports are wired by server/imports.ts.
 import type { AccountJetStreamLimits, AccountLimits, ExportEntry, ImportEntry, ResponseType } from "../config/options.ts";
 import type { InternalClient } from "./internal_client.ts";
+import type { AccountJwtState } from "./operator.ts";
 import { Sublist, type Subscription } from "./sublist.ts";
 import type { SubjectMapping } from "./subject_transform.ts";
 
@@ -34,6 +35,10 @@ export class Account {
   mappings: SubjectMapping[] | null = null;
   exports: ExportEntry[] = [];
   imports: ImportEntry[] = [];
+  /** Operator mode: what the account's JWT says (signing keys, revocations, …). */
+  jwtState: AccountJwtState | null = null;
+  /** Operator mode: activation tokens this account holds for token-required exports. */
+  activations: { exporter: string; signer: string; subject: string; kind: "stream" | "service" }[] | null = null;
 
   // Wiring of imports (server/imports.ts)
   /** Publishes into this account what imports bring in (never handed to further imports). */

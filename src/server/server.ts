@@ -4,13 +4,13 @@ import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
-import { Authenticator, type Authenticated, type Verdict } from "../auth/authenticator.ts";
+import { Authenticator, type Authenticated } from "../auth/authenticator.ts";
 import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
 import { Permissions } from "../auth/permissions.ts";
 import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
 import type { MappingEntry, ServerOptions, UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
-import { ClientInfoEncoder } from "../protocol/encode.ts";
+import { ClientInfoEncoder, infoLine } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
 import type { InfoJson } from "../protocol/wire_types.ts";
 import type { Logger } from "../util/log.ts";
@@ -18,8 +18,13 @@ import { Account } from "./account.ts";
 import { ClientConnection } from "./connection.ts";
 import type { Publisher } from "./deliver.ts";
 import { installImports, sweepResponses } from "./imports.ts";
+import { OperatorMode, type JwtLogin } from "./operator.ts";
+import { SystemServices } from "./system.ts";
 import { listenClients, upgradeToTls } from "./listener.ts";
 import { SubjectMapping } from "./subject_transform.ts";
+
+/** Who a client authenticated as: a configured user, a JWT login, or false. */
+export type ClientVerdict = (Authenticated & { jwt?: JwtLogin }) | false;
 
 export class Server {
   readonly opts: ServerOptions;
@@ -47,6 +52,12 @@ export class Server {
   readonly accounts: Map<string, Account> = new Map();
   readonly authenticator: Authenticator;
   readonly authRequired: boolean;
+  /** Operator mode (decentralised JWT authentication), or null. */
+  readonly operator: OperatorMode | null = null;
+  /** The system account's services (advisories, $SYS requests), or null without one. */
+  system: SystemServices | null = null;
+  /** Sent as `ver` in system events. */
+  readonly version = C.referenceVersion;
   /** INFO carries a per-connection nonce (nkey or JWT users must sign it). */
   readonly nonceRequired: boolean;
   /** Compiled permissions of each configured user (shared by its connections). */
@@ -95,8 +106,15 @@ export class Server {
       noAuthUser: opts.noAuthUser,
       verifyAndMap: opts.tls?.verifyAndMap ?? false,
     });
-    this.authRequired = this.authenticator.required;
-    this.nonceRequired = this.authenticator.needsNonce;
+    if (opts.operatorJwts.length > 0 || opts.trustedKeys.length > 0) {
+      try {
+        this.operator = new OperatorMode(this, opts);
+      } catch (e) {
+        this.#configErrors.push(`error parsing operator JWT: ${(e as Error).message}`);
+      }
+    }
+    this.authRequired = this.operator !== null || this.authenticator.required;
+    this.nonceRequired = this.operator !== null || this.authenticator.needsNonce;
     for (const u of opts.users) this.#userPermissions.set(u, u.permissions === null ? null : new Permissions(u.permissions));
     // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
     // (the reference's getDefaultAuthTimeout).
@@ -142,6 +160,19 @@ export class Server {
     return out;
   }
 
+  /** The system account: the operator's, the configured one, or `$SYS`; null when disabled. */
+  #systemAccount(): Account | null {
+    if (this.opts.noSystemAccount) return null;
+    if (this.operator !== null) return this.operator.systemAccount();
+    const name = this.opts.systemAccount !== "" ? this.opts.systemAccount : C.systemAccountName;
+    let acc = this.accounts.get(name);
+    if (acc === undefined) {
+      acc = new Account(name, !this.opts.noSublistCache);
+      this.accounts.set(name, acc);
+    }
+    return acc;
+  }
+
   /** The client port actually bound (useful with port -1). */
   get port(): number {
     return this.#port;
@@ -167,6 +198,12 @@ export class Server {
       for (const problem of installImports(this, acc, (name) => this.accounts.get(name))) this.#configErrors.push(`account ${JSON.stringify(acc.name)}: ${problem}`);
     }
     if (this.#configErrors.length > 0) throw new Error(this.#configErrors.join("\n"));
+    const sys = this.#systemAccount();
+    if (sys !== null) this.system = new SystemServices(this, sys);
+    if (this.operator !== null) {
+      log.info("Trusted Operators");
+      if (this.operator.resolver.kind === "full") log.info(`Managing all jwt in exclusive directory ${opts.resolver!.dir}`);
+    }
     if (opts.pidFile !== "") writeFileSync(opts.pidFile, String(process.pid), { mode: 0o660 });
 
     const bindPort = opts.port === C.randomPort ? 0 : opts.port;
@@ -254,6 +291,12 @@ export class Server {
     this.flushDirty();
   }
 
+  /** An INFO for one client with its own max_payload (account or user limit). */
+  sendInfo(conn: ClientConnection): void {
+    const info: InfoJson = { ...this.#infoTemplate, max_payload: conn.maxPayload < 0 ? this.opts.maxPayloadBytes : conn.maxPayload, client_id: conn.cid, client_ip: conn.host };
+    conn.sendProto(infoLine(info), "INFO");
+  }
+
   /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
   afterTlsHandshake(conn: ClientConnection): void {
     if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
@@ -286,6 +329,7 @@ export class Server {
 
   removeConnection(conn: ClientConnection, reason: ClosedReasonText): void {
     if (this.connections.delete(conn.cid)) conn.account.connections--;
+    if (conn.announced && this.system !== null && !this.#shuttingDown) this.system.clientDisconnected(conn, reason);
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
   }
 
@@ -293,8 +337,12 @@ export class Server {
    * Checks the CONNECT credentials (auth/authenticator.ts): who the client is, or false. A
    * promise when a bcrypt hash has to be verified (kept off the event loop).
    */
-  authenticate(conn: ClientConnection): Verdict | Promise<Verdict> {
+  authenticate(conn: ClientConnection): ClientVerdict | Promise<ClientVerdict> {
     if (!this.authRequired) return { user: null };
+    if (this.operator !== null) {
+      const login = this.operator.authenticate(conn);
+      return login === null ? false : { user: null, jwt: login };
+    }
     return this.authenticator.authenticate(conn.opts, conn.nonce, () => conn.certificateIdentity());
   }
 
@@ -302,7 +350,8 @@ export class Server {
    * Binds an authenticated client to its account and permissions. False when the account
    * refuses it (connection limit): the connection is then closed.
    */
-  bindClient(conn: ClientConnection, verdict: Authenticated): boolean {
+  bindClient(conn: ClientConnection, verdict: Authenticated & { jwt?: JwtLogin }): boolean {
+    if (verdict.jwt !== undefined) return conn.applyLogin(verdict.jwt);
     const user = verdict.user;
     const account = user === null || user.account === "" ? this.globalAccount : this.accounts.get(user.account);
     if (account === undefined) {
@@ -319,7 +368,8 @@ export class Server {
   /** Logs an authentication failure as the reference does (authViolation). */
   logAuthFailure(conn: ClientConnection): void {
     let detail = "";
-    if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
+    if (this.operator !== null) detail = "";
+    else if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
     else if (this.authenticator.hasUsers || this.opts.username !== "") detail = ` - User ${JSON.stringify(conn.opts.user)}`;
     this.logger.error(`${conn.description} - authentication error${detail}`);
   }

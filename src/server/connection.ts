@@ -738,7 +738,7 @@ export class ClientConnection implements ParserSink {
     this.#releaseStalledProducers();
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.server.removeConnection(this, reason);
-    this.socket.end();
+    closeGracefully(this.socket);
     this.out.release();
   }
 
@@ -859,4 +859,23 @@ function minLimit(a: number, b: number): number {
 /** `_R_.` at buf[at]: a reply subject reserved for service imports. */
 function isReservedReply(buf: Uint8Array, at: number): boolean {
   return buf[at] === 0x5f && buf[at + 1] === 0x52 && buf[at + 2] === 0x5f && buf[at + 3] === 0x2e;
+}
+
+/** How long a closed connection's socket keeps reading (and discarding) after its FIN. */
+const LINGER_MS = 2_000;
+
+/**
+ * Sends FIN after what is written (the -ERR explaining the close) and keeps reading until the
+ * peer closes or LINGER_MS pass. Closing at once would make the kernel answer bytes the client
+ * sent meanwhile (a PING behind its CONNECT) with a reset, and a reset can make the client
+ * drop the -ERR unread.
+ */
+function closeGracefully(socket: Socket<ClientConnection>): void {
+  const s = socket as unknown as { shutdown?: () => void };
+  if (typeof s.shutdown !== "function") {
+    socket.end();
+    return;
+  }
+  s.shutdown();
+  setTimeout(() => socket.end(), LINGER_MS).unref();
 }

@@ -219,15 +219,24 @@ export class OperatorMode {
     (importer.activations ??= []).push({ exporter, signer: claims.iss, subject: n.subject, kind });
   }
 
+  #rewiring = false;
+
   /** Imports of every account, again (an export or an import changed). */
   #rewireImports(): void {
-    const resolve = (key: string): Account | undefined => this.server.accounts.get(key) ?? this.lookupQuietly(key);
-    for (const acc of this.server.accounts.values()) {
-      // Token-required exports: admit the importers holding a valid activation.
-      for (const ex of acc.exports) if (ex.accounts !== null) ex.accounts = this.#activatedImporters(acc, ex);
-    }
-    for (const acc of this.server.accounts.values()) {
-      for (const problem of installImports(this.server, acc, resolve)) this.server.logger.debug(`Account ${acc.name}: ${problem}`);
+    // Loading an exporter may load (and rewire) further accounts: not in the middle of this.
+    if (this.#rewiring) return;
+    this.#rewiring = true;
+    try {
+      for (const acc of [...this.server.accounts.values()]) for (const im of acc.imports) if (!this.server.accounts.has(im.account)) this.lookupQuietly(im.account);
+      for (const acc of this.server.accounts.values()) {
+        // Token-required exports: admit the importers holding a valid activation.
+        for (const ex of acc.exports) if (ex.accounts !== null) ex.accounts = this.#activatedImporters(acc, ex);
+      }
+      for (const acc of this.server.accounts.values()) {
+        for (const problem of installImports(this.server, acc, (key) => this.server.accounts.get(key))) this.server.logger.debug(`Account ${acc.name}: ${problem}`);
+      }
+    } finally {
+      this.#rewiring = false;
     }
   }
 

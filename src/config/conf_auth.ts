@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { isPublicKey, NKeyPrefix } from "../auth/nkeys.ts";
 import { subjectIsSubsetMatch } from "../auth/permissions.ts";
 import * as C from "../constants.ts";
-import { ConfMap, type ConfValue } from "./conf_parser.ts";
+import { ConfMap, elementPosition, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, OptionsReader, type Entry, type Handler } from "./conf_reader.ts";
 import type {
   AccountEntry, AccountJetStreamLimits, ExportEntry, ImportEntry, MappingEntry, Permissions, ResponsePermission, ResponseType,
@@ -30,9 +30,10 @@ function asList(v: ConfValue): ConfValue[] {
   return Array.isArray(v) ? v : [v];
 }
 
-/** An array element as an Entry (its position is the array's: elements keep none of their own). */
+/** An array element as an Entry, at the element's own position when the parser kept it. */
 function elementEntry(e: Entry, value: ConfValue, index: number): Entry {
-  return { key: `${e.key}[${index}]`, value, pos: e.pos, map: e.map };
+  const pos = Array.isArray(e.value) ? (elementPosition(e.value, index) ?? e.pos) : e.pos;
+  return { key: `${e.key}[${index}]`, value, pos, map: e.map };
 }
 
 function strings(r: OptionsReader, e: Entry, v: ConfValue): string[] | undefined {

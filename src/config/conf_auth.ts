@@ -6,8 +6,9 @@
 // has one.
 import { readFileSync } from "node:fs";
 import { isPublicKey, NKeyPrefix } from "../auth/nkeys.ts";
+import { subjectIsSubsetMatch } from "../auth/permissions.ts";
 import * as C from "../constants.ts";
-import { ConfMap, type ConfValue } from "./conf_parser.ts";
+import { ConfMap, elementPosition, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, OptionsReader, type Entry, type Handler } from "./conf_reader.ts";
 import type {
   AccountEntry, AccountJetStreamLimits, ExportEntry, ImportEntry, MappingEntry, Permissions, ResponsePermission, ResponseType,
@@ -29,9 +30,10 @@ function asList(v: ConfValue): ConfValue[] {
   return Array.isArray(v) ? v : [v];
 }
 
-/** An array element as an Entry (its position is the array's: elements keep none of their own). */
+/** An array element as an Entry, at the element's own position when the parser kept it. */
 function elementEntry(e: Entry, value: ConfValue, index: number): Entry {
-  return { key: `${e.key}[${index}]`, value, pos: e.pos, map: e.map };
+  const pos = Array.isArray(e.value) ? (elementPosition(e.value, index) ?? e.pos) : e.pos;
+  return { key: `${e.key}[${index}]`, value, pos, map: e.map };
 }
 
 function strings(r: OptionsReader, e: Entry, v: ConfValue): string[] | undefined {
@@ -565,17 +567,6 @@ function parseAccount(r: OptionsReader, e: Entry): AccountEntry | undefined {
         }
         break;
       }
-      case "max_connections":
-      case "max_conn":
-        acc.limits.maxConnections = r.integer(entry) ?? -1;
-        break;
-      case "max_subscriptions":
-      case "max_subs":
-        acc.limits.maxSubscriptions = r.integer(entry) ?? -1;
-        break;
-      case "max_payload":
-        acc.limits.maxPayload = r.integer(entry) ?? -1;
-        break;
       case "msg_trace":
       case "trace_dest":
         r.notYetSupported(entry, `${e.key}.${entry.key}`);
@@ -596,13 +587,20 @@ export const onAccounts: Handler = (r, e) => {
     const acc = parseAccount(r, entry);
     if (acc !== undefined) accounts.push(acc);
   }
-  // Imports must name a configured account (or, in operator mode, a public key).
-  const names = new Set(accounts.map((a) => a.name));
+  // Imports must name a configured account and be authorized by one of its exports.
+  const byName = new Map(accounts.map((a) => [a.name, a]));
+  const at = { ...e, pos: { ...e.pos, col: 0 } };
   for (const acc of accounts) {
     for (const im of acc.imports) {
-      if (!names.has(im.account) && !isPublicKey(im.account, NKeyPrefix.account)) {
+      const exporter = byName.get(im.account);
+      if (exporter === undefined) {
         r.error(e, `${JSON.stringify(im.account)} account not defined for ${im.kind} import`);
+        continue;
       }
+      const authorized = exporter.exports.some(
+        (x) => x.kind === im.kind && subjectIsSubsetMatch(im.subject, x.subject) && (x.accounts === null || x.accounts.includes(acc.name)),
+      );
+      if (!authorized) r.error(at, `Error adding ${im.kind} import ${JSON.stringify(im.subject)}: ${im.kind} import not authorized`);
     }
   }
   r.set("accounts", accounts);
@@ -628,7 +626,7 @@ export const onOperator: Handler = (r, e) => {
       jwts.push(extractJwt(readFileSync(v, "utf8")));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      r.error(e, `error parsing operator JWT: open ${v}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
+      r.error({ ...e, pos: { ...e.pos, col: 0 } }, `error parsing operator JWT: open ${v}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
       return;
     }
   }

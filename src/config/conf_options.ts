@@ -69,6 +69,14 @@ export function validateOptions(opts: ServerOptions): string | null {
   if (opts.maxPayloadBytes > opts.maxPendingBytes) {
     return `max_payload (${opts.maxPayloadBytes}) cannot be higher than max_pending (${opts.maxPendingBytes})`;
   }
+  const operatorMode = opts.operatorJwts.length > 0 || opts.trustedKeys.length > 0;
+  if (operatorMode) {
+    if (opts.users.length > 0 || opts.username !== "" || opts.authToken !== "") return "operators do not allow users to be configured directly";
+    if (opts.accounts.length > 0) return "operators do not allow Accounts to be configured directly";
+    if (opts.resolver === null && opts.resolverPreload.size === 0) return "operator mode requires an account resolver (resolver: MEMORY, or resolver { type: full, dir: … })";
+  } else if (opts.resolver !== null || opts.resolverPreload.size > 0) {
+    return "resolver requires an operator (operator or trusted_keys)";
+  }
   const seen = new Set<string>();
   for (const u of opts.users) {
     const id = u.nkey !== "" ? u.nkey : u.user;

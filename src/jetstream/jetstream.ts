@@ -334,6 +334,15 @@ export class JetStream {
     return jsa;
   }
 
+  /** JetStream off for `account` (its JWT no longer allows it): streams stop, their data stays. */
+  disableAccount(account: Account): void {
+    const jsa = this.accounts.get(account.name);
+    if (jsa === undefined) return;
+    this.accounts.delete(account.name);
+    jsa.stop();
+    this.server.logger.info(`  JetStream disabled for account "${account.name}"`);
+  }
+
   /** Answers `$JS.API.>` in `account` (with "not enabled for account" when it is not). */
   serveApi(account: Account): void {
     if (this.#apiClients.has(account.name)) return;

@@ -13,6 +13,7 @@ export const ProtoError = {
   accountRegistration: { text: "Failed Account Registration", closes: true },
   userExpired: { text: "User Authentication Expired", closes: true },
   accountExpired: { text: "Account Authentication Expired", closes: true },
+  userRevoked: { text: "User Authentication Revoked", closes: true },
   staleConnection: { text: "Stale Connection", closes: true },
   badProtocol: { text: "invalid client protocol", closes: true },
   noRespondersNeedHeaders: { text: "no responders requires headers support", closes: true },
@@ -57,6 +58,7 @@ export const ClosedReason = {
   maxAccountConnectionsExceeded: "Maximum Account Connections Exceeded",
   authenticationExpired: "Authentication Expired",
   authenticationRevoked: "Authentication Revoked",
+  maxSubscriptionsExceeded: "Maximum Subscriptions Exceeded",
   serverShutdown: "Server Shutdown",
   noRespondersRequiresHeaders: "No Responders Requires Headers",
 } as const;

@@ -11,12 +11,13 @@ import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
 import { flushFileStores } from "../jetstream/store/store.ts";
 import type { Authenticated, CertificateIdentity } from "../auth/authenticator.ts";
 import { ResponseTracker, type Permissions } from "../auth/permissions.ts";
+import type { JwtLogin } from "./operator.ts";
 import { ClosedReason, ProtoError, pubPermissionViolation, subPermissionViolation, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
-import { deliverMessage, type Publisher } from "./deliver.ts";
+import { deliverMapped, deliverMessage, type Publisher } from "./deliver.ts";
 import { Outbound } from "./outbound.ts";
 import { isValidLiteralSubject } from "./subject.ts";
 import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
@@ -56,6 +57,14 @@ export class ClientConnection implements ParserSink {
   deliveryFilter: Permissions | null = null;
   /** deliveryFilter or responses is set: deliveries to this connection take the slower path. */
   deliveryChecks = false;
+  /** The system account announced this client's login (and will announce its logout). */
+  announced = false;
+  /** Operator mode: the user JWT login (null for other logins). */
+  jwtLogin: JwtLogin | null = null;
+  /** When the login expires (user JWT, connection times, account JWT); 0 = never. */
+  authExpiresAtMs = 0;
+  /** The message sent when it does. */
+  authExpiredText = "";
   /** One-entry cache of the last publish permission verdict (same subject string as lastSubject). */
   #permSubject = "";
   #permAllowed = false;
@@ -136,7 +145,8 @@ export class ClientConnection implements ParserSink {
     this.lastActivityMs = nowMs;
     this.pingDueMs = nowMs + opts.pingIntervalMs;
     this.maxPayload = opts.maxPayloadBytes;
-    this.maxSubs = opts.maxSubscriptions;
+    // -1 = unlimited (max_subscriptions 0 means none).
+    this.maxSubs = opts.maxSubscriptions > 0 ? opts.maxSubscriptions : -1;
     this.trace = server.logger.traceEnabled;
   }
 
@@ -190,7 +200,7 @@ export class ClientConnection implements ParserSink {
    * Moves the connection into `account` with `perms` (after authentication, or when a JWT
    * update changes them). False when the account refuses it: the connection is closed.
    */
-  bind(account: Account, perms: Permissions | null): boolean {
+  bind(account: Account, perms: Permissions | null, userMaxSubs = -1, userMaxPayload = -1): boolean {
     if (account !== this.account) {
       const max = account.limits.maxConnections;
       if (max >= 0 && account.connections >= max) {
@@ -209,11 +219,48 @@ export class ClientConnection implements ParserSink {
     this.responses = perms?.response ? new ResponseTracker(perms.response) : null;
     this.deliveryFilter = null;
     this.deliveryChecks = this.responses !== null;
+    // The strictest of the user's, the account's and the server's limits (-1 = none).
     const limits = account.limits;
     const opts = this.server.opts;
-    this.maxSubs = minLimit(opts.maxSubscriptions, limits.maxSubscriptions);
-    this.maxPayload = minLimit(opts.maxPayloadBytes, limits.maxPayload);
-    this.parser.maxPayload = this.maxPayload;
+    this.maxSubs = minLimit(minLimit(opts.maxSubscriptions > 0 ? opts.maxSubscriptions : -1, limits.maxSubscriptions), userMaxSubs);
+    this.maxPayload = minLimit(minLimit(opts.maxPayloadBytes, limits.maxPayload), userMaxPayload);
+    this.parser.maxPayload = this.maxPayload < 0 ? Number.MAX_SAFE_INTEGER : this.maxPayload;
+    return true;
+  }
+
+  /**
+   * Applies a JWT login (at CONNECT, or again after its account changed): account,
+   * permissions, limits and expiry. Subscriptions the new permissions no longer allow are
+   * removed; a connection over its new subscription limit is closed.
+   */
+  applyLogin(login: JwtLogin): boolean {
+    if (!this.bind(login.account, login.permissions, login.maxSubs, login.maxPayload)) return false;
+    this.jwtLogin = login;
+    this.authUser = `JWT User ${JSON.stringify(login.publicKey)}`;
+    const accountExpiry = login.account.jwtState?.expiresAtMs ?? 0;
+    const userFirst = login.expiresAtMs !== 0 && (accountExpiry === 0 || login.expiresAtMs <= accountExpiry);
+    this.authExpiresAtMs = userFirst ? login.expiresAtMs : accountExpiry;
+    this.authExpiredText = userFirst ? ProtoError.userExpired.text : ProtoError.accountExpired.text;
+    const perms = this.perms;
+    if (this.subs !== null && perms !== null) {
+      for (const sub of [...this.subs.values()]) {
+        if (perms.canSubscribe(sub.subject, sub.queue)) {
+          if (this.deliveryFilter === null && perms.needsDeliveryFilter(sub.subject)) {
+            this.deliveryFilter = perms;
+            this.deliveryChecks = true;
+          }
+          continue;
+        }
+        this.sendErr(subPermissionViolation(sub.subject, sub.queue ?? undefined));
+        this.unsubscribe(sub);
+      }
+    }
+    if (this.maxSubs >= 0 && (this.subs?.size ?? 0) >= this.maxSubs) {
+      this.sendErr(ProtoError.maxSubscriptions.text);
+      this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
+      this.close(ClosedReason.maxSubscriptionsExceeded);
+      return false;
+    }
     return true;
   }
 
@@ -358,7 +405,7 @@ export class ClientConnection implements ParserSink {
     }
   }
 
-  #afterAuth(verdict: Authenticated): void {
+  #afterAuth(verdict: Authenticated & { jwt?: JwtLogin }): void {
     if (this.closed) return;
     // Account designation in CONNECT is refused by the reference (legacy sandbox feature).
     if (this.opts.new_account || this.opts.account !== "") {
@@ -380,6 +427,13 @@ export class ClientConnection implements ParserSink {
       return;
     }
     if (this.opts.verbose) this.sendOk();
+    // A JWT login with its own payload limit learns it from a new INFO (as the reference;
+    // not for accounts of the config file).
+    if (this.jwtLogin !== null && this.maxPayload !== this.server.opts.maxPayloadBytes) this.server.sendInfo(this);
+    if (!this.announced) {
+      this.announced = true;
+      this.server.system?.clientConnected(this);
+    }
   }
 
   /**
@@ -453,7 +507,7 @@ export class ClientConnection implements ParserSink {
       this.server.logger.error(`${this.description} - Subscription Violation - ${this.authUserText}, Subject ${JSON.stringify(subject)}${q}, SID ${sid}`);
       return;
     }
-    if (this.maxSubs > 0 && this.subs !== null && this.subs.size >= this.maxSubs) {
+    if (this.maxSubs >= 0 && (this.subs?.size ?? 0) >= this.maxSubs) {
       this.sendErr(ProtoError.maxSubscriptions.text);
       this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
       return;
@@ -494,7 +548,7 @@ export class ClientConnection implements ParserSink {
 
   onPubLine(pa: PubArgs): void {
     if (this.trace) this.#traceIn(pa.hdr >= 0 ? "HPUB" : "PUB", decodeUtf8(pa.buf, pa.subjectStart, pa.subjectEnd) + (pa.replyEnd > pa.replyStart ? " " + decodeUtf8(pa.buf, pa.replyStart, pa.replyEnd) : "") + (pa.hdr >= 0 ? ` ${pa.hdr}` : "") + ` ${pa.size}`);
-    if (pa.size > this.maxPayload) {
+    if (this.maxPayload >= 0 && pa.size > this.maxPayload) {
       this.server.logger.error(`${this.description} - maximum payload exceeded: ${pa.size} vs ${this.maxPayload}`);
       this.sendErr(ProtoError.maxPayload.text);
       this.close(ClosedReason.maxPayloadExceeded);
@@ -508,7 +562,21 @@ export class ClientConnection implements ParserSink {
     this.inMsgs++;
     this.inBytes += pa.size;
     if (this.perms !== null && this.perms.checksPublish && !this.#publishAllowed(pa)) return;
+    // Reply subjects of the form `_R_.…` are the server's (service imports).
+    if (pa.replyEnd - pa.replyStart > 3 && isReservedReply(pa.buf, pa.replyStart)) {
+      const reply = decodeByteString(pa.buf, pa.replyStart, pa.replyEnd);
+      this.sendErr(`Permissions Violation for Publish with Reply of ${JSON.stringify(reply)}`);
+      this.server.logger.error(`${this.description} - Publish Violation - ${this.authUserText}, Reply ${JSON.stringify(reply)}`);
+      return;
+    }
     if (this.verbose) this.sendOk();
+    if (this.account.mappings !== null) {
+      const mapped = this.account.mapSubject(this.subjectString(pa.buf, pa.subjectStart, pa.subjectEnd));
+      if (mapped !== null) {
+        deliverMapped(this, pa, payload, payloadStart, mapped);
+        return;
+      }
+    }
     deliverMessage(this, pa, payload, payloadStart);
   }
 
@@ -678,7 +746,7 @@ export class ClientConnection implements ParserSink {
     this.#releaseStalledProducers();
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     this.server.removeConnection(this, reason);
-    this.socket.end();
+    closeGracefully(this.socket);
     this.out.release();
   }
 
@@ -699,6 +767,12 @@ export class ClientConnection implements ParserSink {
         this.server.logger.error(`${this.description} - TLS handshake timeout`);
         this.close(ClosedReason.tlsHandshakeError);
       }
+      return;
+    }
+    if (this.authExpiresAtMs !== 0 && now >= this.authExpiresAtMs) {
+      this.sendErr(this.authExpiredText);
+      this.server.logger.debug(`${this.description} - ${this.authExpiredText}`);
+      this.close(ClosedReason.authenticationExpired);
       return;
     }
     if (this.awaitingAuth && now >= this.authDeadlineMs) {
@@ -784,9 +858,33 @@ export function formatDuration(ms: number): string {
   return sText;
 }
 
-/** The stricter of a server limit (0 = none) and an account limit (-1 = none), as 0 = none. */
-function minLimit(server: number, account: number): number {
-  if (account < 0) return server;
-  if (server <= 0) return account === 0 ? server : account;
-  return Math.min(server, account);
+/** The stricter of two limits, -1 meaning none. */
+function minLimit(a: number, b: number): number {
+  if (a < 0) return b;
+  if (b < 0) return a;
+  return Math.min(a, b);
+}
+
+/** `_R_.` at buf[at]: a reply subject reserved for service imports. */
+function isReservedReply(buf: Uint8Array, at: number): boolean {
+  return buf[at] === 0x5f && buf[at + 1] === 0x52 && buf[at + 2] === 0x5f && buf[at + 3] === 0x2e;
+}
+
+/** How long a closed connection's socket keeps reading (and discarding) after its FIN. */
+const LINGER_MS = 2_000;
+
+/**
+ * Sends FIN after what is written (the -ERR explaining the close) and keeps reading until the
+ * peer closes or LINGER_MS pass. Closing at once would make the kernel answer bytes the client
+ * sent meanwhile (a PING behind its CONNECT) with a reset, and a reset can make the client
+ * drop the -ERR unread.
+ */
+function closeGracefully(socket: Socket<ClientConnection>): void {
+  const s = socket as unknown as { shutdown?: () => void };
+  if (typeof s.shutdown !== "function") {
+    socket.end();
+    return;
+  }
+  s.shutdown();
+  setTimeout(() => socket.end(), LINGER_MS).unref();
 }

@@ -3,7 +3,7 @@
 // the subject string and match result come from the publisher's one-entry cache when the
 // subject repeats, and MSG lines are written straight into each receiver's buffer from the
 // publisher's bytes (reference: processInboundClientMsg → processMsgResults → deliverMsg).
-import type { PubArgs } from "../protocol/parser.ts";
+import { PubArgs } from "../protocol/parser.ts";
 import type { Account } from "./account.ts";
 import type { ClientConnection } from "./connection.ts";
 import type { Server } from "./server.ts";
@@ -28,6 +28,8 @@ export interface Publisher {
   lastResult: SublistResult;
   lastResultGeneration: number;
   subjectString(argBuf: Uint8Array, ss: number, se: number): string;
+  /** Messages carried by a cross-account import: not handed to further imports (no loops). */
+  readonly skipImports?: boolean;
   /** Stop reading input for up to `ms` (fast-producer stall); internal clients ignore it. */
   stall(ms: number): void;
   endStall(): void;
@@ -97,7 +99,10 @@ export function deliverMessage(pub: Publisher, pa: PubArgs, payload: Uint8Array,
 
 /** Queues the message on one subscription's connection; false if it was not delivered. */
 function deliverTo(pub: Publisher, sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): boolean {
-  if (sub.handler !== null) return deliverInternal(sub, pa, payload, ps, subject);
+  if (sub.handler !== null) {
+    if (sub.crossAccount && pub.skipImports === true) return false;
+    return deliverInternal(pub, sub, pa, payload, ps, subject);
+  }
   const client = sub.conn as ClientConnection;
   if (client === pub && !pub.echo) return false;
   if (sub.closed || client.closed) return false;
@@ -148,16 +153,66 @@ function passesDeliveryChecks(client: ClientConnection, pa: PubArgs, subject: st
   return true;
 }
 
+/** The publisher whose message an internal handler is being given (see publisherOfCurrentMessage). */
+let handlerPublisher: Publisher | null = null;
+
+/**
+ * Inside an internal subscription's handler: who published the message in hand (service
+ * imports report the requester's account and RTT). Null outside handlers.
+ */
+export function publisherOfCurrentMessage(): Publisher | null {
+  return handlerPublisher;
+}
+
 /** Hands the message to an internal subscription's handler (see InternalHandler). */
-function deliverInternal(sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): boolean {
+function deliverInternal(pub: Publisher, sub: Subscription, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): boolean {
   if (sub.closed) return false;
   sub.delivered++;
   if (sub.max > 0 && sub.delivered > sub.max) return false;
   const hdrLen = pa.hdr > 0 ? pa.hdr : 0;
   const reply = pa.replyEnd > pa.replyStart ? decodeByteString(pa.buf, pa.replyStart, pa.replyEnd) : "";
   const hdr = hdrLen > 0 ? payload.subarray(ps, ps + hdrLen) : null;
-  sub.handler!(subject, reply, hdr, payload.subarray(ps + hdrLen, ps + pa.size));
+  const outer = handlerPublisher;
+  handlerPublisher = pub;
+  try {
+    sub.handler!(subject, reply, hdr, payload.subarray(ps + hdrLen, ps + pa.size));
+  } finally {
+    handlerPublisher = outer;
+  }
   return true;
+}
+
+/**
+ * Delivers a message under another subject (an account subject mapping): the PUB arguments
+ * are laid out again around the new subject, reusing the reply and size digits as sent.
+ */
+export function deliverMapped(pub: Publisher, pa: PubArgs, payload: Uint8Array, ps: number, subject: string): void {
+  const subjectBytes = encodeByteString(subject);
+  const src = pa.buf;
+  const replyLen = pa.replyEnd - pa.replyStart;
+  const hdbLen = pa.hdbEnd - pa.hdbStart;
+  const szLen = pa.szEnd - pa.szStart;
+  const buf = new Uint8Array(subjectBytes.length + replyLen + hdbLen + szLen + 3);
+  const m = new PubArgs();
+  m.buf = buf;
+  buf.set(subjectBytes, 0);
+  m.subjectStart = 0;
+  m.subjectEnd = subjectBytes.length;
+  let o = m.subjectEnd + 1;
+  m.replyStart = o;
+  buf.set(src.subarray(pa.replyStart, pa.replyEnd), o);
+  o += replyLen;
+  m.replyEnd = o++;
+  m.hdbStart = o;
+  buf.set(src.subarray(pa.hdbStart, pa.hdbEnd), o);
+  o += hdbLen;
+  m.hdbEnd = o++;
+  m.szStart = o;
+  buf.set(src.subarray(pa.szStart, pa.szEnd), o);
+  m.szEnd = o + szLen;
+  m.size = pa.size;
+  m.hdr = pa.hdr;
+  deliverMessage(pub, m, payload, ps);
 }
 
 const NO_RESPONDERS_SUFFIX = encodeByteString(" 16 16\r\nNATS/1.0 503\r\n\r\n\r\n");

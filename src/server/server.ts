@@ -4,13 +4,13 @@ import type { Socket, TCPSocketListener, TLSOptions } from "bun";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
-import { Authenticator, type Authenticated, type Verdict } from "../auth/authenticator.ts";
+import { Authenticator, type Authenticated } from "../auth/authenticator.ts";
 import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
 import { Permissions } from "../auth/permissions.ts";
 import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
-import type { ServerOptions, UserEntry } from "../config/options.ts";
+import type { MappingEntry, ServerOptions, UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
-import { ClientInfoEncoder } from "../protocol/encode.ts";
+import { ClientInfoEncoder, infoLine } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
 import type { InfoJson } from "../protocol/wire_types.ts";
 import type { Logger } from "../util/log.ts";
@@ -19,9 +19,16 @@ import { ClosedClients } from "./closed_clients.ts";
 import { ClientConnection } from "./connection.ts";
 import type { JetStreamMonitor } from "./monitor_provider.ts";
 import type { Publisher } from "./deliver.ts";
+import { installImports, sweepResponses } from "./imports.ts";
+import { OperatorMode, type JwtLogin } from "./operator.ts";
+import { SystemServices } from "./system.ts";
 import { listenClients, upgradeToTls } from "./listener.ts";
 import { JetStream, unlimited, type JsLimits } from "../jetstream/jetstream.ts";
 import { JetStreamMonitorImpl } from "../jetstream/monitor.ts";
+import { SubjectMapping } from "./subject_transform.ts";
+
+/** Who a client authenticated as: a configured user, a JWT login, or false. */
+export type ClientVerdict = (Authenticated & { jwt?: JwtLogin }) | false;
 
 export class Server {
   /** Replaced as a whole by a configuration reload (see applyOptions). */
@@ -63,6 +70,12 @@ export class Server {
   readonly accounts: Map<string, Account> = new Map();
   authenticator!: Authenticator;
   authRequired = false;
+  /** Operator mode (decentralised JWT authentication), or null. */
+  readonly operator: OperatorMode | null = null;
+  /** The system account's services (advisories, $SYS requests), or null without one. */
+  system: SystemServices | null = null;
+  /** Sent as `ver` in system events. */
+  readonly version = C.referenceVersion;
   /** INFO carries a per-connection nonce (nkey or JWT users must sign it). */
   nonceRequired = false;
   /** Compiled permissions of each configured user (shared by its connections). */
@@ -94,12 +107,23 @@ export class Server {
       const acc = new Account(a.name, !opts.noSublistCache);
       acc.limits = a.limits;
       acc.jetstreamLimits = a.jetstream;
+      acc.exports = a.exports;
+      acc.imports = a.imports;
+      acc.mappings = this.#compileMappings(a.mappings);
       this.accounts.set(a.name, acc);
     }
+    this.globalAccount.mappings = this.#compileMappings(opts.mappings);
     // Without configured accounts, JetStream (when on) is the global account's, unlimited.
     if (opts.accounts.length === 0) this.globalAccount.jetstreamLimits = { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 };
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
+    if (opts.operatorJwts.length > 0 || opts.trustedKeys.length > 0) {
+      try {
+        this.operator = new OperatorMode(this, opts);
+      } catch (e) {
+        this.#configErrors.push(`error parsing operator JWT: ${(e as Error).message}`);
+      }
+    }
     this.#configureAuth(opts);
     // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
     // (the reference's getDefaultAuthTimeout).
@@ -129,6 +153,35 @@ export class Server {
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
   }
 
+  /** Configuration problems found when building the server, reported by start(). */
+  #configErrors: string[] = [];
+
+  #compileMappings(entries: MappingEntry[]): SubjectMapping[] | null {
+    if (entries.length === 0) return null;
+    const out: SubjectMapping[] = [];
+    for (const m of entries) {
+      try {
+        out.push(new SubjectMapping(m.source, m.destinations));
+      } catch (e) {
+        this.#configErrors.push(`mapping ${JSON.stringify(m.source)}: ${(e as Error).message}`);
+      }
+    }
+    return out;
+  }
+
+  /** The system account: the operator's, the configured one, or `$SYS`; null when disabled. */
+  #systemAccount(): Account | null {
+    if (this.opts.noSystemAccount) return null;
+    if (this.operator !== null) return this.operator.systemAccount();
+    const name = this.opts.systemAccount !== "" ? this.opts.systemAccount : C.systemAccountName;
+    let acc = this.accounts.get(name);
+    if (acc === undefined) {
+      acc = new Account(name, !this.opts.noSublistCache);
+      this.accounts.set(name, acc);
+    }
+    return acc;
+  }
+
   /** The client port actually bound (useful with port -1). */
   get port(): number {
     return this.#port;
@@ -155,6 +208,16 @@ export class Server {
     log.info(`  ID:       ${this.id}`);
     if (opts.configFile !== "") log.info(`Using configuration file: ${opts.configFile}`);
     if (plaintextPasswordsConfigured(opts)) log.warn("Plaintext passwords detected, use nkeys or bcrypt");
+    for (const acc of this.accounts.values()) {
+      for (const problem of installImports(this, acc, (name) => this.accounts.get(name))) this.#configErrors.push(`account ${JSON.stringify(acc.name)}: ${problem}`);
+    }
+    if (this.#configErrors.length > 0) throw new Error(this.#configErrors.join("\n"));
+    const sys = this.#systemAccount();
+    if (sys !== null) this.system = new SystemServices(this, sys);
+    if (this.operator !== null) {
+      log.info("Trusted Operators");
+      if (this.operator.resolver.kind === "full") log.info(`Managing all jwt in exclusive directory ${opts.resolver!.dir}`);
+    }
     if (opts.pidFile !== "") this.writePidFile(opts.pidFile);
     hooks.beforeListen?.();
 
@@ -278,9 +341,19 @@ export class Server {
       noAuthUser: opts.noAuthUser,
       verifyAndMap: opts.tls?.verifyAndMap ?? false,
     });
-    this.authRequired = this.authenticator.required;
-    this.nonceRequired = this.authenticator.needsNonce;
+    this.authRequired = this.operator !== null || this.authenticator.required;
+    this.nonceRequired = this.operator !== null || this.authenticator.needsNonce;
     for (const u of opts.users) this.#userPermissions.set(u, u.permissions === null ? null : new Permissions(u.permissions));
+  }
+
+  /** An account appeared or its JWT changed: JetStream follows its limits (enabled, changed, or not). */
+  accountChanged(account: Account): void {
+    const js = this.jetstream;
+    if (js === null) return;
+    if (account.jetstreamLimits === null) {
+      js.disableAccount(account);
+      js.serveApi(account);
+    } else js.enableAccount(account, jsLimitsFor(account.jetstreamLimits));
   }
 
   /** User/password configured (for the reference's auth error log line and /connz). */
@@ -318,7 +391,7 @@ export class Server {
     for (const conn of [...this.connections.values()]) {
       if (conn.closed || !conn.connectReceived || conn.awaitingAuth) continue;
       const verdict = this.authenticate(conn);
-      const decide = (v: Verdict): void => {
+      const decide = (v: ClientVerdict): void => {
         if (v !== false || conn.closed) return;
         closed++;
         conn.authViolation();
@@ -376,6 +449,12 @@ export class Server {
     this.flushDirty();
   }
 
+  /** An INFO for one client with its own max_payload (account or user limit). */
+  sendInfo(conn: ClientConnection): void {
+    const info: InfoJson = { ...this.#infoTemplate, max_payload: conn.maxPayload < 0 ? this.opts.maxPayloadBytes : conn.maxPayload, client_id: conn.cid, client_ip: conn.host };
+    conn.sendProto(infoLine(info), "INFO");
+  }
+
   /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
   afterTlsHandshake(conn: ClientConnection): void {
     if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
@@ -411,6 +490,7 @@ export class Server {
       conn.account.connections--;
       this.closedClients.record(conn, reason, this.hasUsers ? conn.opts.user : "", Date.now());
     }
+    if (conn.announced && this.system !== null && !this.#shuttingDown) this.system.clientDisconnected(conn, reason);
     if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Client connection closed: ${reason}`);
   }
 
@@ -418,8 +498,12 @@ export class Server {
    * Checks the CONNECT credentials (auth/authenticator.ts): who the client is, or false. A
    * promise when a bcrypt hash has to be verified (kept off the event loop).
    */
-  authenticate(conn: ClientConnection): Verdict | Promise<Verdict> {
+  authenticate(conn: ClientConnection): ClientVerdict | Promise<ClientVerdict> {
     if (!this.authRequired) return { user: null };
+    if (this.operator !== null) {
+      const login = this.operator.authenticate(conn);
+      return login === null ? false : { user: null, jwt: login };
+    }
     return this.authenticator.authenticate(conn.opts, conn.nonce, () => conn.certificateIdentity());
   }
 
@@ -427,7 +511,8 @@ export class Server {
    * Binds an authenticated client to its account and permissions. False when the account
    * refuses it (connection limit): the connection is then closed.
    */
-  bindClient(conn: ClientConnection, verdict: Authenticated): boolean {
+  bindClient(conn: ClientConnection, verdict: Authenticated & { jwt?: JwtLogin }): boolean {
+    if (verdict.jwt !== undefined) return conn.applyLogin(verdict.jwt);
     const user = verdict.user;
     const account = user === null || user.account === "" ? this.globalAccount : this.accounts.get(user.account);
     if (account === undefined) {
@@ -444,7 +529,8 @@ export class Server {
   /** Logs an authentication failure as the reference does (authViolation). */
   logAuthFailure(conn: ClientConnection): void {
     let detail = "";
-    if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
+    if (this.operator !== null) detail = "";
+    else if (this.authenticator.hasNkeys) detail = ` - Nkey ${JSON.stringify(conn.opts.nkey)}`;
     else if (this.authenticator.hasUsers || this.opts.username !== "") detail = ` - User ${JSON.stringify(conn.opts.user)}`;
     this.logger.error(`${conn.description} - authentication error${detail}`);
   }
@@ -496,6 +582,7 @@ export class Server {
 
   #tick(): void {
     const now = Date.now();
+    for (const acc of this.accounts.values()) sweepResponses(acc, now);
     for (const conn of this.connections.values()) {
       conn.housekeeping(now);
       // Write each connection's PING (or -ERR) before the next one's: thousands of

@@ -34,6 +34,11 @@ export class Subscription {
    * this function instead of being written to a socket (see internal_client.ts).
    */
   handler: InternalHandler | null = null;
+  /**
+   * An internal subscription wiring a cross-account import (server/imports.ts). Messages that
+   * an import itself carries into an account skip these, so that imports never loop.
+   */
+  crossAccount = false;
 
   constructor(
     readonly conn: Subscriber,

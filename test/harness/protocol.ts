@@ -209,8 +209,12 @@ export interface MultiScript {
    * PING: needed where authentication is required (a PING before CONNECT is a violation).
    */
   connects?: string[];
-  /** [connection index, bytes]; a third element `true` marks a step after which that connection is closed by the server. */
-  steps: [number, string, true?][];
+  /**
+   * [connection index, bytes]; a third element `true` marks a step after which that connection
+   * is closed by the server. The bytes may be computed from what each connection received so
+   * far (e.g. to answer a reply subject the server made up).
+   */
+  steps: [number, string | ((received: string[]) => string), true?][];
 }
 
 export interface MultiOutcome {
@@ -246,9 +250,10 @@ export async function runMultiScript(port: number, script: MultiScript, timeoutM
       pongs[i]++;
       await c.waitFor((b) => countOf(outputs[i] + b, "PONG\r\n") >= pongs[i], timeoutMs).catch(() => undefined);
     };
-    for (const [i, text, closes] of script.steps) {
+    for (const [i, step, closes] of script.steps) {
       const c = clients[i];
       if (c.closed) continue;
+      const text = typeof step === "function" ? step(outputs) : step;
       c.write(text);
       pongs[i] += pingsIn([text]);
       if (closes) await c.waitClosed(timeoutMs).catch(() => undefined);

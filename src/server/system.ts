@@ -1,0 +1,250 @@
+// The system account's services, through an in-process client in the system account:
+//
+// - advisories: `$SYS.ACCOUNT.<acc>.CONNECT` / `.DISCONNECT` for every client login and
+//   logout, and the account connection counts (`$SYS.ACCOUNT.<acc>.SERVER.CONNS` and the
+//   older `$SYS.SERVER.ACCOUNT.<acc>.CONNS`), in the reference's JSON shapes (events.go);
+// - requests: `$SYS.REQ.SERVER.PING` (and `.PING.STATSZ`, `.<id>.STATSZ`) answered with the
+//   server's statistics; other `$SYS.REQ.SERVER.PING.<EP>` endpoints can be registered
+//   (monitoring);
+// - operator mode: account JWT updates (`$SYS.REQ.CLAIMS.UPDATE`,
+//   `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE`, the older `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE`),
+//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`).
+//
+// Advisories are built only when someone subscribes to them.
+import { cpus } from "node:os";
+import { goJson } from "../protocol/encode.ts";
+import type { Account } from "./account.ts";
+import type { ClientConnection } from "./connection.ts";
+import { InternalClient } from "./internal_client.ts";
+import type { Server } from "./server.ts";
+
+const encoder = new TextEncoder();
+const NUID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A 22-character random identifier, as the reference's nuid. */
+export function nuid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(22));
+  let out = "";
+  for (const b of bytes) out += NUID_ALPHABET[b % 62];
+  return out;
+}
+
+// Wall-clock nanoseconds: Date.now() at start plus the monotonic clock since.
+const epochStartNs = BigInt(Date.now()) * 1_000_000n;
+const hrStart = process.hrtime.bigint();
+
+/** RFC 3339 with nanoseconds, UTC, trailing zeros trimmed (Go's time.RFC3339Nano). */
+export function rfc3339Nano(ms?: number): string {
+  const ns = ms === undefined ? epochStartNs + (process.hrtime.bigint() - hrStart) : BigInt(Math.round(ms * 1e6));
+  const whole = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
+  const fraction = (ns % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
+  return fraction === "" ? `${whole}Z` : `${whole}.${fraction}Z`;
+}
+
+export type EndpointHandler = (request: Uint8Array) => unknown;
+
+export class SystemServices {
+  readonly server: Server;
+  readonly account: Account;
+  readonly client: InternalClient;
+  #seq = 0;
+  #lastCpu = process.cpuUsage();
+  #lastCpuAt = Date.now();
+  #cpuPercent = 0;
+
+  constructor(server: Server, account: Account) {
+    this.server = server;
+    this.account = account;
+    this.client = new InternalClient(server, account, "System");
+    const statsz = (reply: string): void => this.#respond(reply, { server: this.#serverInfo(), statsz: this.statsz() });
+    this.client.subscribe("$SYS.REQ.SERVER.PING", (_s, reply) => statsz(reply));
+    this.client.subscribe("$SYS.REQ.SERVER.PING.STATSZ", (_s, reply) => statsz(reply));
+    this.client.subscribe(`$SYS.REQ.SERVER.${server.id}.STATSZ`, (_s, reply) => statsz(reply));
+    if (server.operator !== null) this.#claimsServices();
+  }
+
+  /** Answers `$SYS.REQ.SERVER.PING.<name>` and `$SYS.REQ.SERVER.<id>.<name>` with `{server, data}`. */
+  registerEndpoint(name: string, handler: EndpointHandler): void {
+    const answer = (reply: string, data: Uint8Array): void => {
+      let result: unknown;
+      try {
+        result = handler(data);
+      } catch (e) {
+        this.#respond(reply, { server: this.#serverInfo(), error: { code: 500, description: (e as Error).message } });
+        return;
+      }
+      this.#respond(reply, { server: this.#serverInfo(), data: result });
+    };
+    this.client.subscribe(`$SYS.REQ.SERVER.PING.${name}`, (_s, reply, _h, data) => answer(reply, data));
+    this.client.subscribe(`$SYS.REQ.SERVER.${this.server.id}.${name}`, (_s, reply, _h, data) => answer(reply, data));
+  }
+
+  #serverInfo(): Record<string, unknown> {
+    const s = this.server;
+    return { name: s.name, host: s.opts.host, id: s.id, ver: s.version, seq: ++this.#seq, jetstream: s.opts.jetstream, time: rfc3339Nano() };
+  }
+
+  #respond(reply: string, body: unknown): void {
+    if (reply === "") return;
+    this.client.publish(reply, "", null, encoder.encode(goJson(body)));
+  }
+
+  #publish(subject: string, body: () => unknown): void {
+    // Only built when somebody listens.
+    if (this.account.sublist.match(subject).empty) return;
+    this.client.publish(subject, "", null, encoder.encode(goJson(body())));
+  }
+
+  /** The reference's ServerStatsMsg.statsz. */
+  statsz(): Record<string, unknown> {
+    const s = this.server;
+    const now = Date.now();
+    if (now - this.#lastCpuAt >= 1000) {
+      const used = process.cpuUsage(this.#lastCpu);
+      this.#cpuPercent = Math.round(((used.user + used.system) / 1000 / (now - this.#lastCpuAt)) * 100);
+      this.#lastCpu = process.cpuUsage();
+      this.#lastCpuAt = now;
+    }
+    let subscriptions = 0;
+    let activeAccounts = 0;
+    for (const acc of s.accounts.values()) {
+      subscriptions += acc.sublist.count;
+      if (acc.connections > 0) activeAccounts++;
+    }
+    return {
+      start: rfc3339Nano(s.startedAt.getTime()),
+      mem: process.memoryUsage.rss(),
+      cores: cpus().length,
+      cpu: this.#cpuPercent,
+      connections: s.connections.size,
+      total_connections: s.totalConnections,
+      active_accounts: activeAccounts,
+      subscriptions,
+      sent: { msgs: s.outMsgs, bytes: s.outBytes },
+      received: { msgs: s.inMsgs, bytes: s.inBytes },
+      slow_consumers: s.slowConsumers,
+      active_servers: 1,
+    };
+  }
+
+  // ---- advisories --------------------------------------------------------------------------
+
+  /** The reference's ClientInfo of an advisory (omitempty fields left out). */
+  #clientInfo(conn: ClientConnection, stopped: boolean): Record<string, unknown> {
+    const o = conn.opts;
+    const login = conn.jwtLogin;
+    const info: Record<string, unknown> = { start: rfc3339Nano(conn.startMs), host: conn.host, id: conn.cid, acc: conn.account.name };
+    const user = login !== null ? login.publicKey : o.nkey !== "" ? o.nkey : o.user;
+    if (user !== "") info.user = user;
+    if (o.name !== "") info.name = o.name;
+    if (o.lang !== "") info.lang = o.lang;
+    if (o.version !== "") info.ver = o.version;
+    if (stopped && conn.rttMs > 0) info.rtt = Math.round(conn.rttMs * 1e6);
+    if (stopped) info.stop = rfc3339Nano();
+    if (login !== null) {
+      info.jwt = login.jwt;
+      info.issuer_key = login.claims.iss;
+      if (login.claims.name) info.name_tag = login.claims.name;
+      if (Array.isArray(login.claims.nats.tags) && login.claims.nats.tags.length > 0) info.tags = login.claims.nats.tags;
+    }
+    info.kind = "Client";
+    info.client_type = "nats";
+    return info;
+  }
+
+  clientConnected(conn: ClientConnection): void {
+    this.#accountConnections(conn.account);
+    const acc = conn.account.name;
+    this.#publish(`$SYS.ACCOUNT.${acc}.CONNECT`, () => ({
+      type: "io.nats.server.advisory.v1.client_connect",
+      id: nuid(),
+      timestamp: rfc3339Nano(),
+      server: this.#serverInfo(),
+      client: this.#clientInfo(conn, false),
+    }));
+  }
+
+  clientDisconnected(conn: ClientConnection, reason: string): void {
+    this.#accountConnections(conn.account);
+    const acc = conn.account.name;
+    this.#publish(`$SYS.ACCOUNT.${acc}.DISCONNECT`, () => ({
+      type: "io.nats.server.advisory.v1.client_disconnect",
+      id: nuid(),
+      timestamp: rfc3339Nano(),
+      server: this.#serverInfo(),
+      client: this.#clientInfo(conn, true),
+      sent: { msgs: conn.outMsgs, bytes: conn.outBytes },
+      received: { msgs: conn.inMsgs, bytes: conn.inBytes },
+      reason,
+    }));
+  }
+
+  /** `$SYS.ACCOUNT.<acc>.SERVER.CONNS` (and the older subject) after a login or logout. */
+  #accountConnections(account: Account): void {
+    const subjects = [`$SYS.SERVER.ACCOUNT.${account.name}.CONNS`, `$SYS.ACCOUNT.${account.name}.SERVER.CONNS`];
+    if (subjects.every((s) => this.account.sublist.match(s).empty)) return;
+    let sentMsgs = 0;
+    let sentBytes = 0;
+    let inMsgs = 0;
+    let inBytes = 0;
+    for (const c of this.server.connections.values()) {
+      if (c.account !== account || c.closed) continue;
+      sentMsgs += c.outMsgs;
+      sentBytes += c.outBytes;
+      inMsgs += c.inMsgs;
+      inBytes += c.inBytes;
+    }
+    const id = nuid();
+    const timestamp = rfc3339Nano();
+    for (const subject of subjects) {
+      this.#publish(subject, () => ({
+        type: "io.nats.server.advisory.v1.account_connections",
+        id,
+        timestamp,
+        server: this.#serverInfo(),
+        acc: account.name,
+        conns: account.connections,
+        leafnodes: 0,
+        total_conns: account.connections,
+        sent: { msgs: sentMsgs, bytes: sentBytes },
+        received: { msgs: inMsgs, bytes: inBytes },
+        slow_consumers: 0,
+      }));
+    }
+  }
+
+  // ---- account JWTs (operator mode) ----------------------------------------------------------
+
+  #claimsServices(): void {
+    const operator = this.server.operator!;
+    const update = (reply: string, data: Uint8Array): void => {
+      const jwt = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").trim();
+      const result = operator.update(jwt);
+      if ("error" in result) {
+        const description = result.error.startsWith("jwt update resulted in error") ? result.error : `jwt update resulted in error - ${result.error}`;
+        this.server.logger.error(`${description.replace(" - ", ` - ${result.account} - `)}`);
+        this.#respond(reply, { error: { account: result.account, code: 500, description }, server: this.#serverInfo() });
+        return;
+      }
+      this.server.logger.debug(`Account ${result.account} JWT updated`);
+      this.#respond(reply, { data: { account: result.account, code: 200, message: "jwt updated" }, server: this.#serverInfo() });
+    };
+    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
+    this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
+    this.client.subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
+    this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", (subject, reply) => {
+      const account = subject.split(".")[3];
+      const jwt = operator.resolver.fetch(account);
+      // Nothing to say about an unknown account (another server may know it).
+      if (jwt !== null && reply !== "") this.client.publish(reply, "", null, encoder.encode(jwt));
+    });
+    this.client.subscribe("$SYS.REQ.CLAIMS.LIST", (_s, reply) => {
+      this.#respond(reply, { data: operator.resolver.list(), server: this.#serverInfo() });
+    });
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
+

@@ -1,69 +1,41 @@
-// Subject transforms (stream subject_transform, republish): a source pattern with wildcards
-// and a destination using them: `$1`-style or `{{wildcard(1)}}` references, and
-// `{{partition(n,i…)}}` / `{{splitfromleft…}}` functions where the reference has them.
+// Subject transforms of streams (subject_transform, republish, sources): the server's
+// SubjectTransform (ADR-30, also used by account mappings and imports), compiled once per
+// source/destination pair.
 import { isValidSubject } from "../server/subject.ts";
+import { SubjectTransform } from "../server/subject_transform.ts";
 
-/** Applies src → dest to `subject` (which matches src). Tokens: `$N`/`{{wildcard(N)}}` = Nth wildcard of src. */
-export function transformSubject(subject: string, src: string, dest: string): string {
-  const st = src.split(".");
-  const tt = subject.split(".");
-  const wild: string[] = [];
-  for (let i = 0; i < st.length; i++) {
-    if (st[i] === "*") wild.push(tt[i]);
-    else if (st[i] === ">") {
-      wild.push(tt.slice(i).join("."));
-      break;
-    }
+const compiled = new Map<string, SubjectTransform>();
+
+function transformFor(src: string, dest: string): SubjectTransform {
+  const key = `${src}\u0000${dest}`;
+  let t = compiled.get(key);
+  if (t === undefined) {
+    t = new SubjectTransform(src, dest);
+    if (compiled.size > 1024) compiled.clear();
+    compiled.set(key, t);
   }
-  const out: string[] = [];
-  for (const token of dest.split(".")) {
-    if (token === ">") {
-      // A trailing '>' in dest carries what src's '>' matched.
-      const i = st.indexOf(">");
-      out.push(i >= 0 ? tt.slice(i).join(".") : token);
-      continue;
-    }
-    const m = /^\$(\d+)$/.exec(token) ?? /^\{\{\s*wildcard\s*\(\s*(\d+)\s*\)\s*\}\}$/i.exec(token);
-    if (m !== null) {
-      out.push(wild[Number(m[1]) - 1] ?? "");
-      continue;
-    }
-    const p = /^\{\{\s*partition\s*\(\s*(\d+)\s*((?:,\s*\d+\s*)*)\)\s*\}\}$/i.exec(token);
-    if (p !== null) {
-      const n = Number(p[1]);
-      const idx = p[2].split(",").map((x) => x.trim()).filter((x) => x !== "").map(Number);
-      const key = (idx.length === 0 ? tt : idx.map((i) => wild[i - 1] ?? "")).join("");
-      out.push(String(fnv1a32(key) % n));
-      continue;
-    }
-    out.push(token);
-  }
-  return out.join(".");
+  return t;
 }
 
-function fnv1a32(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i) & 0xff;
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h >>> 0;
+/** Applies src → dest to `subject` (which matches src). */
+export function transformSubject(subject: string, src: string, dest: string): string {
+  return transformFor(src, dest).transform(subject);
 }
 
 /**
  * Whether src → dest is a transform the reference accepts (its NewSubjectTransform): both valid
- * subjects, no '*' in dest, '>' in both or in neither, and every wildcard reference in dest
- * naming one of src's '*' tokens.
+ * subjects, no '*' in dest, '>' in both or in neither, and every mapping function valid with
+ * its wildcard references naming one of src's '*' tokens.
  */
 export function isValidTransform(src: string, dest: string): boolean {
   if (!isValidSubject(src) || !isValidSubject(dest)) return false;
   const st = src.split(".");
   const dt = dest.split(".");
-  const stars = st.filter((t) => t === "*").length;
   if (dt.includes("*") || st.includes(">") !== dt.includes(">")) return false;
-  for (const token of dt) {
-    const m = /^\$(\d+)$/.exec(token) ?? /^\{\{\s*wildcard\s*\(\s*(\d+)\s*\)\s*\}\}$/i.exec(token);
-    if (m !== null && (Number(m[1]) < 1 || Number(m[1]) > stars)) return false;
+  try {
+    transformFor(src, dest);
+    return true;
+  } catch {
+    return false;
   }
-  return true;
 }

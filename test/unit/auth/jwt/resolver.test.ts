@@ -221,7 +221,7 @@ describe("full resolver (directory store)", () => {
     const del = (signer: KeyPair, nats: Record<string, unknown>, sub?: string): string =>
       signRaw({ iat: nowSeconds(), iss: signer.getPublicKey(), sub: sub ?? signer.getPublicKey(), nats: { type: "generic", version: 2, ...nats } }, signer);
     const opKey = env.op.getPublicKey();
-    const failed = (by: string, why: string) => ({ error: { code: 500, description: `delete accounts request by ${by} failed - ${why}` } });
+    const failed = (by: string, why: string) => ({ error: { code: 500 as const, description: `delete accounts request by ${by} failed - ${why}` } });
     expect(r.handleDelete("garbage").reply).toEqual(failed("", "expected 3 chunks"));
     expect(r.handleDelete(del(env.op, { accounts: [a.account.getPublicKey()] })).reply).toEqual({ data: { code: 200, message: "deleted 1 accounts" } });
     expect(existsSync(join(r.dir, `${a.account.getPublicKey()}.jwt`))).toBe(false);

@@ -188,6 +188,11 @@ describe("full resolver (directory store)", () => {
     expect(r.handleLookup("$SYS.REQ.ACCOUNT.foo.CLAIMS.LOOKUP")).toEqual({ reply: null, log: "Merging resulted in error: invalid public key" });
     expect(r.handleLookup("$SYS.REQ.ACCOUNT.CLAIMS.LOOKUP")).toBeNull();
     expect(r.handleList()).toEqual({ data: [a.account.getPublicKey(), b.account.getPublicKey()].sort() });
+    // Stored, looked up, but not listed once expired.
+    const expired = await issueAccount("E", env.op, createAccount(), {}, { exp: nowSeconds() - 10 });
+    expect(r.handleUpdate(update, expired.jwt)?.reply).toHaveProperty("data");
+    expect(r.handleLookup(`$SYS.REQ.ACCOUNT.${expired.account.getPublicKey()}.CLAIMS.LOOKUP`)).toEqual({ reply: expired.jwt });
+    expect(r.handleList()).toEqual({ data: [a.account.getPublicKey(), b.account.getPublicKey()].sort() });
   });
 
   test("the store is re-read on start; the limit refuses new accounts", async () => {
@@ -248,6 +253,25 @@ describe("full resolver (directory store)", () => {
     hard.handleUpdate(update, c.jwt);
     hard.handleDelete(del(env.op, { accounts: [c.account.getPublicKey()] }));
     expect(readdirSync(hard.dir)).toEqual([]);
+  });
+
+  test("expired JWTs are swept from the directory (the reference does it every minute)", async () => {
+    let now = Date.now();
+    const t = tempDir();
+    cleanups.push(t.remove);
+    const r = new DirResolver({ dir: t.dir, operatorKey: env.op.getPublicKey(), operatorKeys: new Set([env.op.getPublicKey()]), now: () => now });
+    const deleted: string[] = [];
+    r.onDelete((k) => deleted.push(k));
+    const soon = await issueAccount("S", env.op, createAccount(), {}, { exp: Math.floor(now / 1000) + 3 });
+    const never = await issueAccount("N", env.op);
+    r.handleUpdate(update, soon.jwt);
+    r.handleUpdate(update, never.jwt);
+    expect(r.sweepExpired()).toEqual([]);
+    now += 3_000;
+    expect(r.sweepExpired()).toEqual([soon.account.getPublicKey()]);
+    expect(r.fetch(soon.account.getPublicKey())).toBeNull();
+    expect(readdirSync(t.dir)).toEqual([`${never.account.getPublicKey()}.jwt`]);
+    expect(deleted).toEqual([]);
   });
 
   test("store() refusals are JwtErrors", () => {

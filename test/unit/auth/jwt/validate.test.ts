@@ -4,7 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { encodeActivation } from "@nats-io/jwt";
 import { decodeJwt } from "../../../../src/auth/jwt/decode.ts";
-import { validateClaims, ValidationResults } from "../../../../src/auth/jwt/validate.ts";
+import { requireValid, validateClaims, ValidationResults } from "../../../../src/auth/jwt/validate.ts";
 import { createAccount, createOperator, createUser, nowSeconds, signRaw, unlimited } from "./helpers.ts";
 
 const op = createOperator();
@@ -32,6 +32,18 @@ describe("ValidationResults", () => {
     vr.addError("e2");
     expect(vr.isBlocking(false)).toBe(true);
     expect(vr.errorList()).toBe("[e1 e2]");
+  });
+});
+
+describe("requireValid", () => {
+  test("throws the blocking issues; time checks optional", () => {
+    const a = createAccount();
+    const u = createUser();
+    const expired = decodeJwt(signRaw({ iat: 1, exp: 2, iss: a.getPublicKey(), sub: u.getPublicKey(), nats: { type: "user", version: 2, src: ["x"] } }, a));
+    expect(() => requireValid(expired, Date.now())).toThrow('claim is expired; invalid cidr "x" in user src limits');
+    expect(() => requireValid(expired, Date.now(), false)).toThrow('invalid cidr "x" in user src limits');
+    const fine = decodeJwt(signRaw({ iat: 1, iss: a.getPublicKey(), sub: u.getPublicKey(), nats: { type: "user", version: 2 } }, a));
+    expect(() => requireValid(fine, Date.now())).not.toThrow();
   });
 });
 

@@ -8,6 +8,7 @@ import { decodeAccountClaims, decodeOperatorClaims, decodeUserClaims } from "../
 import type { AccountClaims, Import } from "../../../../src/auth/jwt/claims.ts";
 import { trustFromOperators } from "../../../../src/auth/jwt/operator_config.ts";
 import {
+  accountLimitsOf,
   applyScopeTemplate,
   authenticateUserJwt,
   checkActivation,
@@ -397,6 +398,24 @@ describe("activation tokens", () => {
     expect(checkActivation({ ...base, importClaim: imp(viaRogue) })).toEqual({ ok: false, reason: "activation issuer is not a signing key of the account" });
     expect(checkActivation({ ...base, importClaim: imp("") })).toEqual({ ok: false, reason: "no activation token" });
   });
+});
+
+test("account limits as the server applies them", async () => {
+  const none = (await account({ limits: {} })).claims;
+  expect(accountLimitsOf(none)).toEqual({ maxPayload: 0, maxSubscriptions: 0, maxConnections: 0, maxLeafNodes: 0, disallowBearer: false, jetstream: null });
+  const js = (await account({ limits: { ...unlimited, mem_storage: 1024, disk_storage: -1, streams: 5, consumer: -1, max_ack_pending: 0 } })).claims;
+  expect(accountLimitsOf(js)).toEqual({
+    maxPayload: -1,
+    maxSubscriptions: -1,
+    maxConnections: -1,
+    maxLeafNodes: -1,
+    disallowBearer: false,
+    jetstream: new Map([["", { maxMemory: 1024, maxStore: -1, maxStreams: 5, maxConsumers: -1, memoryMaxStreamBytes: -1, storeMaxStreamBytes: -1, maxBytesRequired: false, maxAckPending: -1 }]]),
+  });
+  const tiered = (await account({ limits: { ...unlimited, tiered_limits: { R1: { disk_storage: 10, streams: 1 }, R3: { mem_storage: 0 } } } })).claims;
+  expect([...(accountLimitsOf(tiered).jetstream ?? new Map()).keys()]).toEqual(["R1", "R3"]);
+  const tieredOff = (await account({ limits: { ...unlimited, tiered_limits: { R1: { streams: 1 } } } })).claims;
+  expect(accountLimitsOf(tieredOff).jetstream).toBeNull();
 });
 
 test("an operator JWT from @nats-io/jwt gives the trust anchors", async () => {

@@ -13,6 +13,7 @@ import type { OperatorClaims } from "./claims.ts";
 import { decodeAccountClaims, decodeOperatorClaims } from "./decode.ts";
 import { JwtError, JwtErrorId } from "./errors.ts";
 import { isOperatorKey } from "./keys.ts";
+import { DeleteMode, type DeleteModeValue } from "./resolver.ts";
 import { validateClaims } from "./validate.ts";
 import type { Trust } from "./verify.ts";
 
@@ -125,7 +126,21 @@ export function operatorResolverKeys(operator: OperatorClaims): { operatorKey: s
 export type ResolverConfig =
   | { type: "memory" }
   | { type: "url"; url: string }
-  | { type: "full" | "cache"; dir: string; allowDelete: boolean; hardDelete: boolean; limit: number; intervalMs: number; timeoutMs: number; ttlMs: number };
+  | {
+      type: "full" | "cache";
+      dir: string;
+      /**
+       * What a delete request does: `allow_delete: true` renames `<key>.jwt` to
+       * `<key>.jwt.deleted`. `hard_delete: true` is read but, as in the reference 2.9.10,
+       * changes nothing (files are still renamed).
+       */
+      deleteMode: DeleteModeValue;
+      hardDelete: boolean;
+      limit: number;
+      intervalMs: number;
+      timeoutMs: number;
+      ttlMs: number;
+    };
 
 const resolverShapeError = 'error parsing account resolver, should be MEM or  URL("url") or a map containing dir and type state=[FULL|CACHE])';
 
@@ -182,7 +197,7 @@ export function parseResolverConfig(value: unknown): ResolverConfig {
   return {
     type,
     dir,
-    allowDelete: get("allow_delete") === true,
+    deleteMode: get("allow_delete") === true ? DeleteMode.rename : DeleteMode.none,
     hardDelete: get("hard_delete") === true,
     limit,
     intervalMs: durationMs(get("interval")) ?? resolverSyncIntervalMsDefault,

@@ -194,6 +194,9 @@ export interface DirResolverOptions {
 
 const fileSuffix = ".jwt";
 
+/** How often the reference's full resolver removes expired JWTs from its directory. */
+export const resolverExpiryCheckMs = 60_000;
+
 /** A lookup's answer: the JWT to send back, or nothing (the reference then only logs). */
 export type LookupOutcome = { reply: string } | { reply: null; log: string };
 
@@ -248,9 +251,22 @@ export class DirResolver implements AccountResolver {
     }
   }
 
-  /** The account keys stored, in file-name order. */
+  /**
+   * The account keys stored, in file-name order, leaving out JWTs whose `exp` has passed (the
+   * reference's store walk skips them; undecodable files are listed).
+   */
   list(): string[] {
-    return [...this.#hashes.keys()].sort();
+    const nowSec = Math.floor(this.#now() / 1000);
+    return [...this.#hashes.keys()].sort().filter((key) => {
+      const jwt = this.fetch(key);
+      if (jwt === null) return false;
+      try {
+        const exp = decodeGenericClaims(jwt).exp;
+        return !(exp > 0 && exp < nowSec);
+      } catch {
+        return true;
+      }
+    });
   }
 
   onChange(listener: (accountKey: string, jwt: string) => void): () => void {
@@ -421,6 +437,37 @@ export class DirResolver implements AccountResolver {
     }
     if (failures.length === 0) return claimsOutcome("", `deleted ${deleted} accounts`, null);
     return claimsOutcome("", `deleted ${deleted} accounts, failed for ${failures.length}`, failures.join("\n"));
+  }
+
+  /**
+   * Removes the stored JWTs whose `exp` has passed: the reference's store does this on its own
+   * every minute (`resolverExpiryCheckMs`), without telling the delete listeners (accounts in
+   * use expire by their own timers). Returns the account keys removed.
+   */
+  sweepExpired(): string[] {
+    const nowMs = this.#now();
+    const removed: string[] = [];
+    for (const key of [...this.#hashes.keys()].sort()) {
+      const jwt = this.fetch(key);
+      if (jwt === null) continue;
+      let exp = 0;
+      try {
+        exp = decodeGenericClaims(jwt).exp;
+      } catch {
+        continue;
+      }
+      if (exp === 0 || exp * 1000 > nowMs) continue;
+      const path = this.#pathFor(key);
+      if (path === null) continue;
+      try {
+        rmSync(path);
+      } catch {
+        continue;
+      }
+      this.#hashes.delete(key);
+      removed.push(key);
+    }
+    return removed;
   }
 
   #delete(key: string): void {

@@ -10,7 +10,7 @@ import { parseCidr } from "./cidr.ts";
 import { checkTimeZone, parseClock } from "./time_window.ts";
 import { isAccountKey, isOperatorKey } from "./keys.ts";
 import { decodeActivationClaims } from "./decode.ts";
-import { JwtError } from "./errors.ts";
+import { JwtError, JwtErrorId } from "./errors.ts";
 
 export interface ValidationIssue {
   description: string;
@@ -450,6 +450,18 @@ function validateOperator(c: OperatorClaims, vr: ValidationResults, nowSec: numb
   if (n.system_account !== "" && !isAccountKey(n.system_account)) vr.addError(`${n.system_account} is not an account public key`);
   if (n.assert_server_version !== "" && !/^v?[0-9]+\.[0-9]+\.[0-9]+/.test(n.assert_server_version)) {
     vr.addError(`assert server version error: ${n.assert_server_version}`);
+  }
+}
+
+/**
+ * Throws JwtError(invalid) when the claims have blocking issues at `nowMs` (time checks
+ * included unless `timeChecks` is false); the message lists every issue, as Go prints them.
+ */
+export function requireValid(claims: Claims, nowMs: number, timeChecks = true): void {
+  const vr = validateClaims(claims, nowMs);
+  if (vr.isBlocking(timeChecks)) {
+    const blocking = vr.issues.filter((i) => i.blocking && (timeChecks || !i.timeCheck)).map((i) => i.description);
+    throw new JwtError(JwtErrorId.invalid, blocking.join("; "));
   }
 }
 

@@ -47,6 +47,45 @@ export function verifyAccountJwt(token: string, trust: Trust, nowMs: number): Ac
   return claims;
 }
 
+/** Limits of the account as the server applies them (UpdateAccountClaims); -1 = unlimited. */
+export interface AccountLimitsApplied {
+  maxPayload: number;
+  maxSubscriptions: number;
+  maxConnections: number;
+  maxLeafNodes: number;
+  disallowBearer: boolean;
+  /**
+   * JetStream, when enabled by the JWT: per tier ("" = not tiered). Storage 0 disables; the
+   * per-stream maxima and max ack pending turn 0 or less into -1 (unlimited).
+   */
+  jetstream: Map<string, { maxMemory: number; maxStore: number; maxStreams: number; maxConsumers: number; memoryMaxStreamBytes: number; storeMaxStreamBytes: number; maxBytesRequired: boolean; maxAckPending: number }> | null;
+}
+
+/** The reference's reading of an account JWT's limits (absent values are 0: nothing allowed). */
+export function accountLimitsOf(account: AccountClaims): AccountLimitsApplied {
+  const l = account.nats.limits;
+  const unlimitedIfZero = (v: number): number => (v > 0 ? v : -1);
+  const tier = (j: { mem_storage: number; disk_storage: number; streams: number; consumer: number; mem_max_stream_bytes: number; disk_max_stream_bytes: number; max_bytes_required: boolean; max_ack_pending: number }) => ({
+    maxMemory: j.mem_storage,
+    maxStore: j.disk_storage,
+    maxStreams: j.streams,
+    maxConsumers: j.consumer,
+    memoryMaxStreamBytes: unlimitedIfZero(j.mem_max_stream_bytes),
+    storeMaxStreamBytes: unlimitedIfZero(j.disk_max_stream_bytes),
+    maxBytesRequired: j.max_bytes_required,
+    maxAckPending: unlimitedIfZero(j.max_ack_pending),
+  });
+  let jetstream: AccountLimitsApplied["jetstream"] = null;
+  const tiers = l.tiered_limits !== null && l.tiered_limits.size > 0 ? l.tiered_limits : null;
+  const enabled = tiers !== null ? [...tiers.values()].some((t) => t.mem_storage !== 0 || t.disk_storage !== 0) : l.mem_storage !== 0 || l.disk_storage !== 0;
+  if (enabled) {
+    jetstream = new Map();
+    if (l.disk_storage !== 0 || l.mem_storage !== 0) jetstream.set("", tier(l));
+    else for (const [name, t] of tiers ?? []) jetstream.set(name, tier(t));
+  }
+  return { maxPayload: l.payload, maxSubscriptions: l.subs, maxConnections: l.conn, maxLeafNodes: l.leaf, disallowBearer: l.disallow_bearer, jetstream };
+}
+
 /** An account's JWT `exp` has passed (Account.IsExpired: expired at exp, not after it). */
 export function isAccountExpired(account: AccountClaims, nowMs: number): boolean {
   return account.exp !== 0 && account.exp <= unixSeconds(nowMs);

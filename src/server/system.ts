@@ -8,7 +8,8 @@
 //   (monitoring);
 // - operator mode: account JWT updates (`$SYS.REQ.CLAIMS.UPDATE`,
 //   `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE`, the older `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE`),
-//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`).
+//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`); with
+//   the MEMORY resolver only the per-account update subjects, as the reference.
 //
 // Advisories are built only when someone subscribes to them.
 import { cpus } from "node:os";
@@ -229,9 +230,11 @@ export class SystemServices {
       this.server.logger.debug(`Account ${result.account} JWT updated`);
       this.#respond(reply, { data: { account: result.account, code: 200, message: "jwt updated" }, server: this.#serverInfo() });
     };
-    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
+    // The rest is the full resolver's (the reference's MEMORY resolver answers none of it).
+    if (operator.resolver.kind !== "full") return;
+    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", (subject, reply) => {
       const account = subject.split(".")[3];
       const jwt = operator.resolver.fetch(account);

@@ -61,6 +61,23 @@ function userLimit(v: number | undefined): number {
   return typeof v === "number" ? v : -1;
 }
 
+/**
+ * The operator's limits on the account JWT itself (the jwt library's blocking validation):
+ * no more imports or exports than allowed, no wildcard exports unless allowed.
+ */
+function accountLimitProblem(claims: Claims<AccountClaimsData>): string | null {
+  const n = claims.nats;
+  const limits = n.limits ?? {};
+  const imports = limits.imports ?? 0;
+  const exports = limits.exports ?? 0;
+  if (imports >= 0 && (n.imports?.length ?? 0) > imports) return "the account contains more imports than allowed by the operator";
+  if (exports >= 0 && (n.exports?.length ?? 0) > exports) return "the account contains more exports than allowed by the operator";
+  if (limits.wildcards === false && (n.exports ?? []).some((x) => typeof x.subject === "string" && /(^|\.)[*>](\.|$)/.test(x.subject))) {
+    return "the account contains wildcard exports that are not allowed by the operator";
+  }
+  return null;
+}
+
 export class OperatorMode {
   readonly server: Server;
   /** Operator public keys and their signing keys. */
@@ -93,7 +110,7 @@ export class OperatorMode {
       return (e as Error).message;
     }
     if (!this.trustedKeys.has(claims.iss)) return "not signed by a trusted operator";
-    return claims;
+    return accountLimitProblem(claims) ?? claims;
   }
 
   /** The account with this public key: already known, or built from the resolver's JWT. */
@@ -128,6 +145,8 @@ export class OperatorMode {
     } catch (e) {
       return { error: (e as JwtError).message, account: "n/a" };
     }
+    const problem = accountLimitProblem(claims);
+    if (problem !== null) return { error: problem, account: claims.sub };
     const stored = this.resolver.fetch(claims.sub);
     if (stored !== null) {
       // An older JWT never replaces a newer one.

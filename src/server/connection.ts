@@ -713,6 +713,7 @@ export class ClientConnection implements ParserSink {
 
   authViolation(): void {
     this.server.logAuthFailure(this);
+    this.server.system?.authError(this);
     this.sendErr(ProtoError.authViolation.text);
     this.close(ClosedReason.authViolation);
   }

@@ -42,6 +42,9 @@ export function rfc3339Nano(ms?: number): string {
   return fraction === "" ? `${whole}Z` : `${whole}.${fraction}Z`;
 }
 
+/** Period of the statistics heartbeat (the reference's statsz interval). */
+const STATSZ_INTERVAL_MS = 10_000;
+
 export type EndpointHandler = (request: Uint8Array) => unknown;
 
 export class SystemServices {
@@ -178,6 +181,29 @@ export class SystemServices {
       received: { msgs: conn.inMsgs, bytes: conn.inBytes },
       reason,
     }));
+  }
+
+  /** `$SYS.SERVER.<id>.CLIENT.AUTH.ERR`: a client failed to authenticate (reference sendAuthErrorEvent). */
+  authError(conn: ClientConnection): void {
+    this.#publish(`$SYS.SERVER.${this.server.id}.CLIENT.AUTH.ERR`, () => ({
+      type: "io.nats.server.advisory.v1.client_disconnect",
+      id: nuid(),
+      timestamp: rfc3339Nano(),
+      server: this.#serverInfo(),
+      client: this.#clientInfo(conn, true),
+      sent: { msgs: conn.outMsgs, bytes: conn.outBytes },
+      received: { msgs: conn.inMsgs, bytes: conn.inBytes },
+      reason: "Authentication Failure",
+    }));
+  }
+
+  #lastStatszMs = 0;
+
+  /** `$SYS.SERVER.<id>.STATSZ` every STATSZ_INTERVAL_MS while someone listens (housekeeping tick). */
+  tick(nowMs: number): void {
+    if (nowMs - this.#lastStatszMs < STATSZ_INTERVAL_MS) return;
+    this.#lastStatszMs = nowMs;
+    this.#publish(`$SYS.SERVER.${this.server.id}.STATSZ`, () => ({ server: this.#serverInfo(), statsz: this.statsz() }));
   }
 
   /** `$SYS.ACCOUNT.<acc>.SERVER.CONNS` (and the older subject) after a login or logout. */

@@ -205,6 +205,13 @@ export class ClientConnection implements ParserSink {
       }
       this.account.connections--;
       account.connections++;
+      // Subscriptions made before (as the no_auth_user) move with the connection.
+      if (this.subs !== null) {
+        for (const sub of this.subs.values()) {
+          this.account.sublist.remove(sub);
+          account.sublist.insert(sub);
+        }
+      }
       this.account = account;
       this.lastResultGeneration = -1;
     }

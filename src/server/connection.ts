@@ -211,6 +211,13 @@ export class ClientConnection implements ParserSink {
       }
       this.account.connections--;
       account.connections++;
+      // Subscriptions made before (as the no_auth_user) move with the connection.
+      if (this.subs !== null) {
+        for (const sub of this.subs.values()) {
+          this.account.sublist.remove(sub);
+          account.sublist.insert(sub);
+        }
+      }
       this.account = account;
       this.lastResultGeneration = -1;
     }
@@ -721,6 +728,7 @@ export class ClientConnection implements ParserSink {
 
   authViolation(): void {
     this.server.logAuthFailure(this);
+    this.server.system?.authError(this);
     this.sendErr(ProtoError.authViolation.text);
     this.close(ClosedReason.authViolation);
   }

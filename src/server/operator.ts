@@ -56,9 +56,30 @@ export interface JwtLogin {
   expiresAtMs: number;
 }
 
+function arrayOf<T>(v: T[] | null | undefined): T[] {
+  return Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined) : [];
+}
+
 /** Limits of a user JWT (or its scope) in the connection's terms; absent = unlimited. */
 function userLimit(v: number | undefined): number {
   return typeof v === "number" ? v : -1;
+}
+
+/**
+ * The operator's limits on the account JWT itself (the jwt library's blocking validation):
+ * no more imports or exports than allowed, no wildcard exports unless allowed.
+ */
+function accountLimitProblem(claims: Claims<AccountClaimsData>): string | null {
+  const n = claims.nats;
+  const limits = n.limits ?? {};
+  const imports = limits.imports ?? 0;
+  const exports = limits.exports ?? 0;
+  if (imports >= 0 && (n.imports?.length ?? 0) > imports) return "the account contains more imports than allowed by the operator";
+  if (exports >= 0 && (n.exports?.length ?? 0) > exports) return "the account contains more exports than allowed by the operator";
+  if (limits.wildcards === false && (n.exports ?? []).some((x) => typeof x.subject === "string" && /(^|\.)[*>](\.|$)/.test(x.subject))) {
+    return "the account contains wildcard exports that are not allowed by the operator";
+  }
+  return null;
 }
 
 export class OperatorMode {
@@ -93,7 +114,7 @@ export class OperatorMode {
       return (e as Error).message;
     }
     if (!this.trustedKeys.has(claims.iss)) return "not signed by a trusted operator";
-    return claims;
+    return accountLimitProblem(claims) ?? claims;
   }
 
   /** The account with this public key: already known, or built from the resolver's JWT. */
@@ -111,8 +132,13 @@ export class OperatorMode {
       return undefined;
     }
     const account = new Account(publicKey, !this.server.opts.noSublistCache);
+    try {
+      this.#apply(account, jwt, claims);
+    } catch (e) {
+      this.server.logger.debug(`Account JWT lookup error: ${(e as Error).message}`);
+      return undefined;
+    }
     this.server.accounts.set(publicKey, account);
-    this.#apply(account, jwt, claims);
     this.#rewireImports();
     this.server.accountChanged(account);
     return account;
@@ -128,6 +154,14 @@ export class OperatorMode {
       claims = decodeClaims<AccountClaimsData>(jwt, "account");
     } catch (e) {
       return { error: (e as JwtError).message, account: "n/a" };
+    }
+    const problem = accountLimitProblem(claims);
+    if (problem !== null) return { error: problem, account: claims.sub };
+    // Claims of the wrong shapes (a signed JWT is not necessarily a sensible one).
+    try {
+      this.#apply(new Account(claims.sub, false), jwt, claims);
+    } catch (e) {
+      return { error: `invalid account claims: ${(e as Error).message}`, account: claims.sub };
     }
     const stored = this.resolver.fetch(claims.sub);
     if (stored !== null) {
@@ -159,7 +193,7 @@ export class OperatorMode {
     const disk = tier?.disk_storage ?? limits.disk_storage ?? 0;
     account.jetstreamLimits =
       mem !== 0 || disk !== 0 ? { maxMemory: mem, maxStore: disk, maxStreams: tier?.streams ?? limits.streams ?? 0, maxConsumers: tier?.consumer ?? limits.consumer ?? 0 } : null;
-    account.exports = (n.exports ?? []).flatMap((x): ExportEntry[] => {
+    account.exports = arrayOf(n.exports).flatMap((x): ExportEntry[] => {
       const kind = exportKind(x.type);
       if (kind === null || typeof x.subject !== "string") return [];
       return [{
@@ -171,7 +205,7 @@ export class OperatorMode {
         responseThresholdMs: typeof x.response_threshold === "number" && x.response_threshold > 0 ? x.response_threshold / 1e6 : 2 * 60_000,
       }];
     });
-    account.imports = (n.imports ?? []).flatMap((x): ImportEntry[] => {
+    account.imports = arrayOf(n.imports).flatMap((x): ImportEntry[] => {
       const kind = exportKind(x.type);
       if (kind === null || typeof x.subject !== "string" || typeof x.account !== "string") return [];
       // Activation tokens of token-required exports authorize this account (see below).
@@ -179,9 +213,9 @@ export class OperatorMode {
       if (kind === "service") return [{ kind, account: x.account, subject: x.subject, to: x.local_subject || x.to || "", prefix: "" }];
       return [{ kind, account: x.account, subject: x.subject, to: x.local_subject ?? "", prefix: x.local_subject ? "" : (x.to ?? "") }];
     });
-    const mappings: MappingEntry[] = Object.entries(n.mappings ?? {}).map(([source, dests]) => ({
+    const mappings: MappingEntry[] = Object.entries(n.mappings !== null && typeof n.mappings === "object" ? n.mappings : {}).map(([source, dests]) => ({
       source,
-      destinations: (dests ?? []).map((d) => ({ subject: d.subject, weight: typeof d.weight === "number" ? d.weight : 100, cluster: d.cluster ?? "" })),
+      destinations: arrayOf(dests).map((d) => ({ subject: d.subject, weight: typeof d.weight === "number" ? d.weight : 100, cluster: d.cluster ?? "" })),
     }));
     try {
       account.mappings = mappings.length === 0 ? null : mappings.map((m) => new SubjectMapping(m.source, m.destinations));
@@ -190,7 +224,7 @@ export class OperatorMode {
       account.mappings = null;
     }
     const signingKeys = new Map<string, UserScopeKey | null>();
-    for (const k of n.signing_keys ?? []) {
+    for (const k of arrayOf(n.signing_keys)) {
       if (typeof k === "string") signingKeys.set(k, null);
       else if (k !== null && typeof k === "object" && typeof k.key === "string") signingKeys.set(k.key, k.kind === "user_scope" ? k : null);
     }
@@ -198,7 +232,7 @@ export class OperatorMode {
       jwt,
       claims,
       signingKeys,
-      revocations: new Map(Object.entries(n.revocations ?? {})),
+      revocations: new Map(Object.entries(n.revocations !== null && typeof n.revocations === "object" ? n.revocations : {}).filter((e): e is [string, number] => typeof e[1] === "number")),
       defaultPermissions: n.default_permissions === undefined ? null : permissionsOfClaims(n.default_permissions),
       disallowBearer: n.disallow_bearer === true || limits.disallow_bearer === true,
       expiresAtMs: typeof claims.exp === "number" && claims.exp > 0 ? claims.exp * 1000 : 0,

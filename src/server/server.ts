@@ -583,6 +583,7 @@ export class Server {
   #tick(): void {
     const now = Date.now();
     for (const acc of this.accounts.values()) sweepResponses(acc, now);
+    this.system?.tick(now);
     for (const conn of this.connections.values()) {
       conn.housekeeping(now);
       // Write each connection's PING (or -ERR) before the next one's: thousands of

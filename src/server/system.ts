@@ -8,7 +8,8 @@
 //   (monitoring);
 // - operator mode: account JWT updates (`$SYS.REQ.CLAIMS.UPDATE`,
 //   `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE`, the older `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE`),
-//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`).
+//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`); with
+//   the MEMORY resolver only the per-account update subjects, as the reference.
 //
 // Advisories are built only when someone subscribes to them.
 import { cpus } from "node:os";
@@ -40,6 +41,9 @@ export function rfc3339Nano(ms?: number): string {
   const fraction = (ns % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
   return fraction === "" ? `${whole}Z` : `${whole}.${fraction}Z`;
 }
+
+/** Period of the statistics heartbeat (the reference's statsz interval). */
+const STATSZ_INTERVAL_MS = 10_000;
 
 export type EndpointHandler = (request: Uint8Array) => unknown;
 
@@ -179,6 +183,29 @@ export class SystemServices {
     }));
   }
 
+  /** `$SYS.SERVER.<id>.CLIENT.AUTH.ERR`: a client failed to authenticate (reference sendAuthErrorEvent). */
+  authError(conn: ClientConnection): void {
+    this.#publish(`$SYS.SERVER.${this.server.id}.CLIENT.AUTH.ERR`, () => ({
+      type: "io.nats.server.advisory.v1.client_disconnect",
+      id: nuid(),
+      timestamp: rfc3339Nano(),
+      server: this.#serverInfo(),
+      client: this.#clientInfo(conn, true),
+      sent: { msgs: conn.outMsgs, bytes: conn.outBytes },
+      received: { msgs: conn.inMsgs, bytes: conn.inBytes },
+      reason: "Authentication Failure",
+    }));
+  }
+
+  #lastStatszMs = 0;
+
+  /** `$SYS.SERVER.<id>.STATSZ` every STATSZ_INTERVAL_MS while someone listens (housekeeping tick). */
+  tick(nowMs: number): void {
+    if (nowMs - this.#lastStatszMs < STATSZ_INTERVAL_MS) return;
+    this.#lastStatszMs = nowMs;
+    this.#publish(`$SYS.SERVER.${this.server.id}.STATSZ`, () => ({ server: this.#serverInfo(), statsz: this.statsz() }));
+  }
+
   /** `$SYS.ACCOUNT.<acc>.SERVER.CONNS` (and the older subject) after a login or logout. */
   #accountConnections(account: Account): void {
     const subjects = [`$SYS.SERVER.ACCOUNT.${account.name}.CONNS`, `$SYS.ACCOUNT.${account.name}.SERVER.CONNS`];
@@ -229,9 +256,11 @@ export class SystemServices {
       this.server.logger.debug(`Account ${result.account} JWT updated`);
       this.#respond(reply, { data: { account: result.account, code: 200, message: "jwt updated" }, server: this.#serverInfo() });
     };
-    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
+    // The rest is the full resolver's (the reference's MEMORY resolver answers none of it).
+    if (operator.resolver.kind !== "full") return;
+    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
     this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", (subject, reply) => {
       const account = subject.split(".")[3];
       const jwt = operator.resolver.fetch(account);

@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { createUser } from "@nats-io/nkeys";
+import { encodeAccount, encodeUser, fmtCreds } from "@nats-io/jwt";
+import { connect, credsAuthenticator } from "@nats-io/transport-node";
 import { connectCreds, Operator, type TestAccount, type TestUser } from "../harness/jwt.ts";
 import { connectRaw } from "../harness/protocol.ts";
 import { startServer, type RunningServer } from "../harness/server.ts";
@@ -116,4 +118,40 @@ describe("fuzz: CONNECT JSON and JWT strings", () => {
       expect(server.logs()).not.toMatch(/panic|TypeError|RangeError|uncaught/i);
     }, BUDGET_MS + 15_000);
   }
+});
+
+describe("fuzz: signed claims of any shape", () => {
+  test("user JWTs and account JWTs with arbitrary `nats` content never crash the server", async () => {
+    const deadline = Date.now() + BUDGET_MS;
+    const sys = await connectCreds(jwtServer.url, op.sysUser);
+    const anyValue = fc.jsonValue({ maxDepth: 3 });
+    const fields = fc.dictionary(
+      fc.constantFrom("pub", "sub", "resp", "src", "times", "subs", "payload", "bearer_token", "allowed_connection_types", "limits", "imports", "exports", "signing_keys", "revocations", "mappings", "default_permissions", "issuer_account", "tags"),
+      anyValue,
+      { maxKeys: 4 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fields, fields, async (userData, accountData) => {
+        if (Date.now() > deadline) return;
+        const u = createUser();
+        const jwt = await encodeUser("f", u, app.key, userData as never);
+        await connect({ servers: jwtServer.url, authenticator: credsAuthenticator(fmtCreds(jwt, u)), reconnect: false, timeout: 2_000 })
+          .then((nc) => nc.close())
+          .catch(() => undefined);
+        const accJwt = await encodeAccount("APP", app.key, accountData as never, { signer: op.key });
+        await sys.request(`$SYS.REQ.ACCOUNT.${app.pub}.CLAIMS.UPDATE`, accJwt, { timeout: 2_000 }).catch(() => undefined);
+      }),
+      { numRuns: 25 },
+    );
+    // Back to a sane account (a fresh JWT: an older one never replaces a newer); the server still serves.
+    await Bun.sleep(1_000);
+    const sane = await op.account("APP", {}, {}, app.key);
+    await sys.request(`$SYS.REQ.ACCOUNT.${app.pub}.CLAIMS.UPDATE`, sane.jwt, { timeout: 2_000 });
+    const nc = await connectCreds(jwtServer.url, user);
+    await nc.flush();
+    await nc.close();
+    await sys.close();
+    expect(jwtServer.proc.exitCode).toBeNull();
+    expect(jwtServer.logs()).not.toMatch(/TypeError|RangeError|uncaught/i);
+  }, BUDGET_MS + 15_000);
 });

@@ -8,6 +8,7 @@
 import { validateOptions } from "../config/conf_options.ts";
 import { planReload } from "../config/reload.ts";
 import type { ServerOptions } from "../config/options.ts";
+import { installSystemRequests } from "../monitor/sys_requests.ts";
 import { Monitor, type MonitorListen } from "../monitor/http.ts";
 import { ClosedReason } from "../protocol/errors.ts";
 import { Server } from "../server/server.ts";
@@ -65,6 +66,11 @@ export class ServerRuntime {
     const listen = monitorListen(this.server.opts);
     this.server.start({
       beforeListen: () => {
+        // With a system account, the monitoring endpoints are also $SYS.REQ.SERVER.<id|PING>.<EP>.
+        const system = this.server.system;
+        if (system !== null) {
+          installSystemRequests(this.server, system.client, () => this.monitor?.varzContext() ?? { httpHost: "", httpPort: 0, httpsPort: 0, basePath: "", requestStats: {} });
+        }
         if (listen === null) return;
         const monitor = new Monitor(this.server, listen, this.server.opts.httpBasePath);
         monitor.start();

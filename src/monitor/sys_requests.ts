@@ -59,8 +59,8 @@ function serverInfo(server: Server): Record<string, unknown> {
     host: server.opts.host,
     id: server.id,
     ver: C.referenceVersion,
-    jetstream: server.jetstreamMonitor !== null,
     seq: ++sequence,
+    jetstream: server.jetstreamMonitor !== null,
     time: rfc3339(Date.now()),
   };
 }
@@ -88,7 +88,8 @@ export function systemResponse(server: Server, ep: Endpoint, body: string, varzC
     switch (ep) {
       case "VARZ": data = varz(server, varzContext()); break;
       case "CONNZ": data = connz(server, q); break;
-      case "SUBSZ": data = subsz(server, q); break;
+      // The system request's Subsz carries server_id and now first (HTTP /subsz does not).
+      case "SUBSZ": data = { server_id: server.id, now: rfc3339(Date.now()), ...subsz(server, q) }; break;
       case "ROUTEZ": data = routez(server); break;
       case "GATEWAYZ": data = gatewayz(server); break;
       case "LEAFZ": data = leafz(server); break;

@@ -35,10 +35,13 @@ export function monitorListen(opts: ServerOptions): MonitorListen | null {
   const host = opts.httpHost !== "" ? opts.httpHost : opts.host;
   if (opts.httpPort !== 0) return { host, port: opts.httpPort, tls: null };
   if (opts.httpsPort === 0) return null;
-  if (opts.tlsCertFile === "" || opts.tlsKeyFile === "") {
+  // The client TLS block's certificate serves HTTPS monitoring too (as the reference).
+  const certFile = opts.tlsCertFile !== "" ? opts.tlsCertFile : (opts.tls?.certFile ?? "");
+  const keyFile = opts.tlsKeyFile !== "" ? opts.tlsKeyFile : (opts.tls?.keyFile ?? "");
+  if (certFile === "" || keyFile === "") {
     throw new Error("TLS configuration (tls { cert_file, key_file }) is required for HTTPS monitoring (https, https_port)");
   }
-  return { host, port: opts.httpsPort, tls: { certFile: opts.tlsCertFile, keyFile: opts.tlsKeyFile } };
+  return { host, port: opts.httpsPort, tls: { certFile, keyFile } };
 }
 
 export class ServerRuntime {

@@ -10,6 +10,7 @@ import { totalmem, tmpdir } from "node:os";
 import { join } from "node:path";
 import { nuid } from "@nats-io/nuid";
 import type { Account } from "../server/account.ts";
+import { subjectMatches } from "../server/subject.ts";
 import { InternalClient } from "../server/internal_client.ts";
 import type { Server } from "../server/server.ts";
 import { encodeUtf8, textToByteString } from "../util/bytes.ts";
@@ -145,14 +146,28 @@ export class JsAccount implements StreamHost, SourceHost {
     return stream;
   }
 
-  lookup(name: string): Stream | undefined {
-    return this.streams.get(name);
+  lookup(name: string, external: { api: string; deliver: string } | null = null): Stream | undefined {
+    if (external === null || external.api === "") return this.streams.get(name);
+    const api = external.api.endsWith(".") ? external.api.slice(0, -1) : external.api;
+    // This server's own domain: the same account.
+    if (this.js.config.domain !== "" && api === `$JS.${this.js.config.domain}.API`) return this.streams.get(name);
+    // Another account's JetStream API imported as a service under `api`.
+    const probe = `${api}.STREAM.INFO.${name}`;
+    for (const imp of this.account.imports) {
+      if (imp.kind !== "service") continue;
+      const local = imp.to !== "" ? imp.to : imp.subject;
+      if (!subjectMatches(probe, local)) continue;
+      const exporter = this.js.accounts.get(imp.account);
+      if (exporter === undefined || exporter === this) continue;
+      return exporter.streams.get(name);
+    }
+    return undefined;
   }
 
-  /** Mirrors/sources waiting for an origin of this name attach now. */
   #attachWaitingReaders(origin: Stream): void {
-    for (const s of this.streams.values()) for (const r of s.readers) if (r.origin === null && r.name === origin.name) r.attach(origin);
+    this.js.attachWaitingReaders(origin);
   }
+
 
   deleteStream(stream: Stream): void {
     this.streams.delete(stream.name);
@@ -363,6 +378,15 @@ export class JetStream {
     for (const c of this.#apiClients.values()) c.close();
     this.accounts.clear();
     this.#apiClients.clear();
+  }
+
+  /** Mirrors/sources (of any account) waiting for `origin` attach now. */
+  attachWaitingReaders(origin: Stream): void {
+    for (const a of this.accounts.values()) {
+      for (const s of a.streams.values()) {
+        for (const r of s.readers) if (r.origin === null && a.lookup(r.spec.name, r.spec.external) === origin) r.attach(origin);
+      }
+    }
   }
 
   reservedBytes(storage: "file" | "memory"): number {

@@ -15,8 +15,12 @@ import type { StoredMessage } from "./store/store.ts";
 import { transformSubject } from "./transform.ts";
 
 export interface SourceHost {
-  /** The origin stream by name in the same account, or undefined. */
-  lookup(name: string): Stream | undefined;
+  /**
+   * The origin stream by name: in the same account, or — with `external` — in the account
+   * whose JetStream API this account imports under `external.api` (or this server's own
+   * domain prefix). Undefined while it does not exist.
+   */
+  lookup(name: string, external: { api: string; deliver: string } | null): Stream | undefined;
 }
 
 export class SourceReader {
@@ -46,9 +50,14 @@ export class SourceReader {
     return this.spec.name;
   }
 
+  /** The origin's name in Nats-Stream-Source: `<name>` or, external, `<name>:<hash of the API prefix>`. */
+  get iname(): string {
+    return sourceIname(this.spec);
+  }
+
   /** Sets the start cursor (from the target's contents or the spec) and attaches when the origin exists. */
   start(recoveredCursor: number | null): void {
-    const origin = this.host.lookup(this.spec.name);
+    const origin = this.host.lookup(this.spec.name, this.spec.external);
     if (recoveredCursor !== null) this.cursor = recoveredCursor;
     else this.cursor = this.#initialCursor(origin);
     if (origin !== undefined) this.attach(origin);
@@ -132,7 +141,7 @@ export class SourceReader {
       }
       return true;
     }
-    const hdr = mergeHeaders(m.hdr, [["Nats-Stream-Source", `${this.spec.name} ${m.seq}`]]);
+    const hdr = mergeHeaders(m.hdr, [["Nats-Stream-Source", `${this.iname} ${m.seq}`]]);
     const r = this.target.processMessage(subject, hdr, m.data, true);
     if ("error" in r) this.error = r.error.description;
     return true;
@@ -152,7 +161,13 @@ export class SourceReader {
   }
 }
 
-/** For sources: the last origin sequence copied, per origin name, found in the target's newest messages. */
+export function sourceIname(spec: StreamSource): string {
+  if (spec.external === null || spec.external.api === "") return spec.name;
+  const digest = new Bun.CryptoHasher("sha256").update(spec.external.api).digest("base64url");
+  return `${spec.name}:${digest.slice(0, 8)}`;
+}
+
+/** For sources: the last origin sequence copied, per origin iname, found in the target's newest messages. */
 export function recoverSourceCursors(target: Stream, names: string[]): Map<string, number> {
   const found = new Map<string, number>();
   const st = target.store.state();

@@ -15,7 +15,7 @@ import { subjectsCollide } from "./subjects.ts";
 import { subjectMatches } from "../server/subject.ts";
 import { transformSubject } from "./transform.ts";
 import type { Consumer } from "./consumer.ts";
-import { recoverSourceCursors, SourceReader, type SourceHost } from "./source.ts";
+import { recoverSourceCursors, sourceIname, SourceReader, type SourceHost } from "./source.ts";
 
 /** What a stream needs from its JetStream account. */
 export interface StreamHost {
@@ -433,11 +433,11 @@ export class Stream {
       const st = this.store.state();
       r.start(st.lastSeq > 0 ? st.lastSeq : null);
     } else if (cfg.sources !== null) {
-      const cursors = recoverSourceCursors(this, cfg.sources.map((x) => x.name));
+      const cursors = recoverSourceCursors(this, cfg.sources.map(sourceIname));
       for (const spec of cfg.sources) {
         const r = new SourceReader(this, spec, false, host);
         this.readers.push(r);
-        r.start(cursors.get(spec.name) ?? null);
+        r.start(cursors.get(sourceIname(spec)) ?? null);
       }
     }
   }

@@ -365,17 +365,15 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
     if (!isValidStreamName(m.name)) return sourceErr(10142, "mirrored stream name is invalid");
     if (m.opt_start_seq > 0 && m.opt_start_time !== null) return sourceErr(10032, "stream mirrors can not have both start seq and start time configured");
     if (m.name === cfg.name) return invalid("stream mirror can not be the same stream");
-    if (m.external !== null) return invalid("stream mirrors and sources from external accounts or domains are not yet supported by nats-bun");
   }
   if (cfg.sources !== null) {
     const seen = new Set<string>();
     for (const src of cfg.sources) {
       if (!isValidStreamName(src.name)) return sourceErr(10141, "sourced stream name is invalid");
       if (src.name === cfg.name) return invalid("stream can not source itself");
-      const key = `${src.name} ${src.filter_subject} ${src.subject_transform_dest} ${JSON.stringify(src.subject_transforms)}`;
+      const key = `${src.name} ${src.filter_subject} ${src.subject_transform_dest} ${JSON.stringify(src.subject_transforms)} ${src.external?.api ?? ""}`;
       if (seen.has(key)) return sourceErr(10140, "duplicate source configuration detected");
       seen.add(key);
-      if (src.external !== null) return invalid("stream mirrors and sources from external accounts or domains are not yet supported by nats-bun");
     }
   }
   if (cfg.compression === "s2" && cfg.storage === "memory") {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { referenceBinary, startServer, type RunningServer } from "../harness/server.ts";
 
 function config(storeDir: string): string {
@@ -92,3 +93,61 @@ describe("JetStream per account", () => {
     }
   });
 });
+
+describe("sources across accounts through an imported JetStream API", () => {
+  const xconfig = (storeDir: string): string => `jetstream { store_dir: "${storeDir}" }
+accounts {
+  A { users [{user: a, password: a}], jetstream: enabled,
+      exports [ { service: "$JS.API.>" }, { stream: "deliver.a.>" } ] }
+  B { users [{user: b, password: b}], jetstream: enabled,
+      imports [ { service: { account: A, subject: "$JS.API.>" }, to: "$JS.A.API.>" }, { stream: { account: A, subject: "deliver.a.>" } } ] }
+}
+`;
+
+  async function run(server: RunningServer): Promise<{ messages: number; first: string; lag: number }> {
+    const a = await connect({ port: server.port, user: "a", pass: "a" });
+    const b = await connect({ port: server.port, user: "b", pass: "b" });
+    try {
+      const jsmA = await jetstreamManager(a);
+      const jsA = jetstream(a);
+      await jsmA.streams.add({ name: "ORIG", subjects: ["orig.>"], storage: StorageType.Memory });
+      for (let i = 0; i < 5; i++) await jsA.publish(`orig.${i}`, `m${i}`);
+      const jsmB = await jetstreamManager(b);
+      await jsmB.streams.add({ name: "AGG", storage: StorageType.Memory, sources: [{ name: "ORIG", external: { api: "$JS.A.API", deliver: "deliver.a.agg" } }] });
+      for (let i = 5; i < 8; i++) await jsA.publish(`orig.${i}`, `m${i}`);
+      // Sourcing is asynchronous in the reference: wait (bounded) for the 8 messages.
+      for (let k = 0; k < 100 && (await jsmB.streams.info("AGG")).state.messages < 8; k++) await new Promise((r) => setTimeout(r, 50));
+      const info = await jsmB.streams.info("AGG");
+      const first = await jsmB.streams.getMessage("AGG", { seq: 1 });
+      return { messages: info.state.messages, first: `${first?.subject} ${first?.string()}`, lag: info.sources?.[0]?.lag ?? -1 };
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+
+  test("B's stream sources A's stream; the same as the reference where installed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nats-bun-jsx-"));
+    try {
+      const ours = await startServer({ config: xconfig(join(dir, "ours")) });
+      let got: { messages: number; first: string; lag: number };
+      try {
+        got = await run(ours);
+      } finally {
+        await ours.stop();
+      }
+      expect(got).toEqual({ messages: 8, first: "orig.0 m0", lag: 0 });
+      if (referenceBinary !== null) {
+        const ref = await startServer({ binary: referenceBinary, config: xconfig(join(dir, "ref")) });
+        try {
+          expect(await run(ref)).toEqual(got);
+        } finally {
+          await ref.stop();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+});
+

@@ -305,8 +305,10 @@ export class Consumer {
     }
     this.#rdc.delete(seq);
     if (this.#pending.has(seq)) {
+      // A pending message that is gone counts as acknowledged: the ack floor may move (the reference).
       this.#pending.delete(seq);
       if (this.#rdqSet.delete(seq)) this.#rdq.splice(this.#rdq.indexOf(seq), 1);
+      this.#updateAckFloor();
       this.#markDirty();
     }
   }

@@ -605,6 +605,21 @@ describe("state counters", () => {
     expect(await stateOf(stream, "cnt")).toEqual({ delivered: [7, 5], ack_floor: [7, 5], num_ack_pending: 0, num_redelivered: 0, num_pending: 1 });
   });
 
+  test("pending messages removed by the stream's limits or deleted count as acknowledged for the ack floor", async () => {
+    const stream = await addStream({ max_msgs: 3 });
+    await jsm.consumers.add(stream, { durable_name: "lim", ack_policy: AckPolicy.Explicit });
+    await publish(stream, ["a", "b", "c"]);
+    expect((await pull(nc, stream, "lim", { batch: 2, no_wait: true })).msgs.length).toBe(2);
+    expect(await stateOf(stream, "lim")).toEqual({ delivered: [2, 2], ack_floor: [0, 0], num_ack_pending: 2, num_redelivered: 0, num_pending: 1 });
+    // Three more push 1 and 2 (both pending) out of the stream.
+    await publish(stream, ["d", "e", "f"]);
+    expect(await stateOf(stream, "lim")).toEqual({ delivered: [2, 2], ack_floor: [2, 2], num_ack_pending: 0, num_redelivered: 0, num_pending: 3 });
+    const r = await pull(nc, stream, "lim", { batch: 2, no_wait: true });
+    expect(r.msgs.map((m) => ackInfo(m).sseq)).toEqual([4, 5]);
+    await jsm.streams.deleteMessage(stream, 4);
+    expect(await stateOf(stream, "lim")).toEqual({ delivered: [4, 5], ack_floor: [3, 4], num_ack_pending: 1, num_redelivered: 0, num_pending: 1 });
+  });
+
   test("num_pending follows new messages, purges and deletes", async () => {
     const stream = await addStream();
     await publish(stream, ["a", "b", "a", "b"]);

@@ -951,9 +951,8 @@ export class Consumer {
         deliveries: dc,
       });
       void p;
-      // Interest/workqueue retention: a message nobody will get again can go.
-      const msg = this.stream.store.loadMsg(sseq);
-      if (msg !== null) this.stream.onConsumerAck(sseq, msg.subject);
+      // Interest/work-queue retention: the message stays in the stream (the reference does not
+      // treat reaching max_deliver as an ack; it goes when something else acknowledges it).
       return;
     }
     if (this.#rdqSet.has(sseq)) return;

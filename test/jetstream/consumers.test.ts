@@ -829,6 +829,25 @@ describe("retention", () => {
     expect(notAllAlone.error).toEqual({ code: 400, err_code: 10101, description: "consumer must be deliver all on workqueue stream" });
   });
 
+  test("workqueue: +TERM removes a message; one that reached max_deliver stays in the stream", async () => {
+    const stream = await addStream({ retention: RetentionPolicy.Workqueue });
+    await jsm.consumers.add(stream, { durable_name: "w", ack_policy: AckPolicy.Explicit, ack_wait: ms(200), max_deliver: 2 });
+    await publish(stream, ["a", "b", "c"]);
+    const first = await pull(nc, stream, "w", { batch: 3, no_wait: true });
+    await nc.request(first.msgs[1].reply!, "+TERM", { timeout: 2_000 });
+    expect((await jsm.streams.info(stream)).state.messages).toBe(2);
+    const advisories = collect(nc, `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.w`);
+    const again = await pull(nc, stream, "w", { batch: 5, expires: ms(900) });
+    expect(again.msgs.map((m) => [ackInfo(m).sseq, ackInfo(m).deliveries])).toEqual([
+      [1, 2],
+      [3, 2],
+    ]);
+    await advisories.next(2);
+    advisories.sub.unsubscribe();
+    expect((await jsm.streams.info(stream)).state.messages).toBe(2);
+    expect(await stateOf(stream, "w")).toEqual({ delivered: [5, 3], ack_floor: [0, 0], num_ack_pending: 0, num_redelivered: 2, num_pending: 0 });
+  });
+
   test("workqueue: filtered consumers must not overlap", async () => {
     const stream = await addStream({ retention: RetentionPolicy.Workqueue });
     await jsm.consumers.add(stream, { durable_name: "fa", ack_policy: AckPolicy.Explicit, filter_subject: `${stream}.a.*` });

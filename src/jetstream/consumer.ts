@@ -697,7 +697,9 @@ export class Consumer {
     return null;
   }
 
+  /** Drops finished requests and those whose requester went away (no interest in the reply), as the reference does. */
   #pruneWaiting(): void {
+    for (const w of [...this.#waiting]) if (!w.done && !this.#hasInterest(w.reply)) this.#finishRequest(w);
     this.#waiting = this.#waiting.filter((w) => !w.done);
   }
 

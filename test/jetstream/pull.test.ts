@@ -280,6 +280,22 @@ describe("pull request statuses (ours and the reference)", () => {
     }, ["MSG PD.x 1.1.1 pending=0", "100 Idle Heartbeat Nats-Last-Consumer=1 Nats-Last-Stream=1", "408 Request Timeout Nats-Pending-Bytes=0 Nats-Pending-Messages=1"]);
   });
 
+  test("a waiting request whose requester unsubscribed no longer counts in num_waiting", async () => {
+    await onAll(async ({ nc }) => {
+      await streamWith(nc, "PU", 0);
+      await durable(nc, "PU", "c");
+      const sub = nc.subscribe("_INBOX.PU.gone");
+      await nc.flush();
+      nc.publish("$JS.API.CONSUMER.MSG.NEXT.PU.c", JSON.stringify({ batch: 5, expires: ms(5_000) }), { reply: "_INBOX.PU.gone" });
+      await nc.flush();
+      const before = (await api(nc, "CONSUMER.INFO.PU.c")).num_waiting;
+      sub.unsubscribe();
+      await nc.flush();
+      const after = (await api(nc, "CONSUMER.INFO.PU.c")).num_waiting;
+      return [`waiting ${before}`, `waiting ${after}`];
+    }, ["waiting 1", "waiting 0"]);
+  });
+
   test("400 Bad Request - heartbeat value too large (more than half of expires, or no expires)", async () => {
     await onAll(async ({ nc }) => {
       await streamWith(nc, "PX", 0);

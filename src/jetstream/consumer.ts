@@ -845,12 +845,16 @@ export class Consumer {
     this.#lastAckMs = Date.now();
     const deliveredAtMs = this.#pending.get(sseq)?.ts ?? 0;
     if (cfg.ack_policy === "all") {
-      for (const [seq, p] of [...this.#pending]) {
-        if (seq <= sseq) this.#removePending(seq, true);
-        else if (p.dseq <= dseq) this.#removePending(seq, true);
-      }
-    } else if (this.#pending.has(sseq)) this.#removePending(sseq, true);
-    else return;
+      // Everything up to this message; the ack floor becomes this message (the reference).
+      if (dseq <= this.#ackFloor.c || sseq <= this.#ackFloor.s) return;
+      for (const seq of [...this.#pending.keys()]) if (seq <= sseq) this.#removePending(seq, true);
+      this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
+      this.#ackFloor = { c: dseq, s: sseq };
+      this.#markDirty();
+      return;
+    }
+    if (!this.#pending.has(sseq)) return;
+    this.#removePending(sseq, true);
     this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
     this.#updateAckFloor();
     this.#markDirty();

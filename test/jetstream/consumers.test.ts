@@ -363,6 +363,20 @@ describe("ack policies", () => {
     expect(await stateOf(stream, "all")).toEqual({ delivered: [5, 5], ack_floor: [5, 5], num_ack_pending: 0, num_redelivered: 0, num_pending: 0 });
   });
 
+  test("all with a filter: the ack floor is the acknowledged message itself; older acks are ignored", async () => {
+    const stream = await addStream();
+    await publish(stream, ["a", "b", "c", "b", "a", "b", "c", "b"]);
+    await jsm.consumers.add(stream, { durable_name: "allf", ack_policy: AckPolicy.All, filter_subject: `${stream}.b` });
+    const r = await pull(nc, stream, "allf", { batch: 4, no_wait: true });
+    expect(r.msgs.map((m) => ackInfo(m).sseq)).toEqual([2, 4, 6, 8]);
+    await nc.request(r.msgs[1].reply!, "+ACK", { timeout: 2_000 });
+    expect(await stateOf(stream, "allf")).toEqual({ delivered: [4, 8], ack_floor: [2, 4], num_ack_pending: 2, num_redelivered: 0, num_pending: 0 });
+    await nc.request(r.msgs[0].reply!, "+ACK", { timeout: 2_000 });
+    expect((await stateOf(stream, "allf")).ack_floor).toEqual([2, 4]);
+    await nc.request(r.msgs[3].reply!, "+ACK", { timeout: 2_000 });
+    expect(await stateOf(stream, "allf")).toEqual({ delivered: [4, 8], ack_floor: [4, 8], num_ack_pending: 0, num_redelivered: 0, num_pending: 0 });
+  });
+
   test("explicit: the ack floor moves only over a contiguous acknowledged prefix", async () => {
     const stream = await addStream();
     await publish(stream, ["a", "b", "c", "d"]);

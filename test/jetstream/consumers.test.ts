@@ -875,6 +875,7 @@ describe("retention", () => {
 
 // Consumer state on file streams across a restart and a kill -9. Skipped on ours until the file
 // store lands (the lead enables them); they run against the reference, which checked them.
+// test.skip on ours until the file store lands: the lead enables these (memory streams have no restart state).
 const fileStoreTest = onReference ? test : test.skip;
 
 describe("consumer state across restarts (file storage)", () => {

@@ -20,7 +20,7 @@ import {
   type ConsumerConfig,
   type PullRequest,
 } from "./consumer_config.ts";
-import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
+import { goJson, nsToRfc3339, rfc3339ToNs, ZERO_TIME } from "./json.ts";
 import { isSubsetMatch, subjectsCollide } from "./subjects.ts";
 import type { Stream } from "./stream.ts";
 import { mergeHeaders, parseGoDuration } from "./stream.ts";
@@ -1039,9 +1039,22 @@ export class Consumer {
       this.#pauseTimer = setTimeout(this.#timed(() => {
         this.#pauseTimer = null;
         this.#pausedUntilMs = 0;
+        this.#pauseAdvisory();
         this.run();
       }), wait);
     }
+  }
+
+  /** `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>` (newer servers): paused or resumed. */
+  #pauseAdvisory(): void {
+    const paused = this.paused;
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.PAUSE.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.consumer_pause",
+      stream: this.stream.name,
+      consumer: this.name,
+      paused,
+      pause_until: paused && this.config.pause_until !== null ? this.config.pause_until : ZERO_TIME,
+    });
   }
 
   /** Config update (already validated). */
@@ -1059,6 +1072,7 @@ export class Consumer {
     this.config.pause_until = untilNs === null || untilNs === 0n ? null : nsToRfc3339(untilNs);
     this.#applyPause();
     this.#store?.writeMeta({ name: this.name, created: this.created, config: this.config });
+    this.#pauseAdvisory();
     if (this.#pausedUntilMs === 0) this.run();
   }
 

@@ -737,6 +737,7 @@ describe("delivery options", () => {
     await jsm.consumers.add(stream, { durable_name: "pz", ack_policy: AckPolicy.Explicit });
     const until = new Date(Date.now() + 600).toISOString();
     const t0 = Date.now();
+    const advisories = collect(nc, `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.${stream}.pz`);
     const paused = await api(nc, `CONSUMER.PAUSE.${stream}.pz`, { pause_until: until });
     // Times come back in Go's RFC 3339 form (trailing zeros of the fraction dropped).
     expect([paused.type, paused.paused, Date.parse(paused.pause_until)]).toEqual(["io.nats.jetstream.api.v1.consumer_pause_response", true, Date.parse(until)]);
@@ -750,6 +751,15 @@ describe("delivery options", () => {
     expect(elapsed).toBeLessThan(1_500);
     const after = await api(nc, `CONSUMER.INFO.${stream}.pz`);
     expect(after.paused).toBeUndefined();
+    // Advisories: paused (with the deadline), then resumed when it passed.
+    await advisories.next(2);
+    advisories.sub.unsubscribe();
+    const advs = advisories.msgs.map((m) => JSON.parse(m.string()) as Record<string, unknown>);
+    expect(advs.map((a) => [a.type, a.stream, a.consumer, a.paused])).toEqual([
+      ["io.nats.jetstream.advisory.v1.consumer_pause", stream, "pz", true],
+      ["io.nats.jetstream.advisory.v1.consumer_pause", stream, "pz", false],
+    ]);
+    expect([Date.parse(advs[0].pause_until as string), advs[1].pause_until]).toEqual([Date.parse(until), "0001-01-01T00:00:00Z"]);
 
     // Paused far ahead, then resumed: delivers at once.
     await api(nc, `CONSUMER.PAUSE.${stream}.pz`, { pause_until: new Date(Date.now() + 60_000).toISOString() });

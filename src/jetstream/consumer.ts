@@ -500,7 +500,12 @@ export class Consumer {
         this.#updateAckFloor();
         continue;
       }
-      return { msg, dc: (this.#rdc.get(seq) ?? 1) + 1, from: "rdq" };
+      const dc = (this.#rdc.get(seq) ?? 1) + 1;
+      if (this.config.max_deliver > 0 && dc > this.config.max_deliver) {
+        this.#dropMaxDelivered(seq, dc);
+        continue;
+      }
+      return { msg, dc, from: "rdq" };
     }
     while (this.#lps.length > 0) {
       const seq = this.#lps.shift()!;
@@ -940,30 +945,33 @@ export class Consumer {
   }
 
   /** Redelivers `sseq` unless it reached max_deliver (then it is dropped with an advisory). */
-  #queueRedelivery(sseq: number, dc: number): void {
-    const max = this.config.max_deliver;
-    if (max > 0 && dc >= max) {
-      // Dropped from pending; the ack floor stays and the redelivery count is kept (the reference).
-      const p = this.#pending.get(sseq);
-      const count = this.#rdc.get(sseq);
-      this.#removePending(sseq, false);
-      if (count !== undefined) this.#rdc.set(sseq, count);
-      this.#markDirty();
-      this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream.name}.${this.name}`, {
-        type: "io.nats.jetstream.advisory.v1.max_deliver",
-        stream: this.stream.name,
-        consumer: this.name,
-        stream_seq: sseq,
-        deliveries: dc,
-      });
-      void p;
-      // Interest/work-queue retention: the message stays in the stream (the reference does not
-      // treat reaching max_deliver as an ack; it goes when something else acknowledges it).
-      return;
-    }
+  /**
+   * Queues `sseq` for redelivery. Whether max_deliver is reached is decided when the
+   * redelivery is about to go out (#nextMessage), as the reference does: until then it stays
+   * pending, and without demand nothing is dropped nor advised.
+   */
+  #queueRedelivery(sseq: number, _dc: number): void {
     if (this.#rdqSet.has(sseq)) return;
     this.#rdq.push(sseq);
     this.#rdqSet.add(sseq);
+  }
+
+  /**
+   * A redelivery past max_deliver: dropped from pending (its redelivery count stays, the ack
+   * floor does not move) with the MAX_DELIVERIES advisory. In interest and work-queue streams
+   * the message stays: reaching max_deliver is not an ack.
+   */
+  #dropMaxDelivered(sseq: number, dc: number): void {
+    this.#pending.delete(sseq);
+    this.#rdc.set(sseq, dc);
+    this.#markDirty();
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.max_deliver",
+      stream: this.stream.name,
+      consumer: this.name,
+      stream_seq: sseq,
+      deliveries: dc - 1,
+    });
   }
 
   #armAckTimer(): void {

@@ -458,6 +458,23 @@ describe("ack protocol and redelivery", () => {
     expect([st.delivered, st.num_ack_pending, st.num_redelivered, st.num_pending]).toEqual([[3, 2], 0, 1, 0]);
   });
 
+  test("max_deliver without demand: the message stays pending until a pull would redeliver it, then the advisory", async () => {
+    const stream = await addStream();
+    await publish(stream, ["a", "b"]);
+    await jsm.consumers.add(stream, { durable_name: "mdd", ack_policy: AckPolicy.Explicit, ack_wait: ms(200), max_deliver: 1 });
+    const advisories = collect(nc, `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.mdd`);
+    expect((await pull(nc, stream, "mdd", { batch: 1, no_wait: true })).msgs.length).toBe(1);
+    await Bun.sleep(450);
+    await nc.flush();
+    expect([advisories.msgs.length, (await stateOf(stream, "mdd")).num_ack_pending]).toEqual([0, 1]);
+    const next = await pull(nc, stream, "mdd", { batch: 5, no_wait: true });
+    expect(next.msgs.map((m) => ackInfo(m).sseq)).toEqual([2]);
+    const [adv] = await advisories.next(1);
+    advisories.sub.unsubscribe();
+    expect([JSON.parse(adv.string()).stream_seq, JSON.parse(adv.string()).deliveries]).toEqual([1, 1]);
+    expect(await stateOf(stream, "mdd")).toEqual({ delivered: [2, 2], ack_floor: [0, 0], num_ack_pending: 1, num_redelivered: 1, num_pending: 0 });
+  });
+
   test("+TERM: never redelivered; MSG_TERMINATED advisory", async () => {
     const stream = await addStream();
     await publish(stream, ["a"]);

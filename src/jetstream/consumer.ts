@@ -20,7 +20,7 @@ import {
   type ConsumerConfig,
   type PullRequest,
 } from "./consumer_config.ts";
-import { goJson, nsToRfc3339, rfc3339ToNs } from "./json.ts";
+import { goJson, nsToRfc3339, rfc3339ToNs, ZERO_TIME } from "./json.ts";
 import { isSubsetMatch, subjectsCollide } from "./subjects.ts";
 import type { Stream } from "./stream.ts";
 import { mergeHeaders, parseGoDuration } from "./stream.ts";
@@ -318,8 +318,10 @@ export class Consumer {
     }
     this.#rdc.delete(seq);
     if (this.#pending.has(seq)) {
+      // A pending message that is gone counts as acknowledged: the ack floor may move (the reference).
       this.#pending.delete(seq);
       if (this.#rdqSet.delete(seq)) this.#rdq.splice(this.#rdq.indexOf(seq), 1);
+      this.#updateAckFloor();
       this.#markDirty();
     }
   }
@@ -511,7 +513,12 @@ export class Consumer {
         this.#updateAckFloor();
         continue;
       }
-      return { msg, dc: (this.#rdc.get(seq) ?? 1) + 1, from: "rdq" };
+      const dc = (this.#rdc.get(seq) ?? 1) + 1;
+      if (this.config.max_deliver > 0 && dc > this.config.max_deliver) {
+        this.#dropMaxDelivered(seq, dc);
+        continue;
+      }
+      return { msg, dc, from: "rdq" };
     }
     while (this.#lps.length > 0) {
       const seq = this.#lps.shift()!;
@@ -708,7 +715,9 @@ export class Consumer {
     return null;
   }
 
+  /** Drops finished requests and those whose requester went away (no interest in the reply), as the reference does. */
   #pruneWaiting(): void {
+    for (const w of [...this.#waiting]) if (!w.done && !this.#hasInterest(w.reply)) this.#finishRequest(w);
     this.#waiting = this.#waiting.filter((w) => !w.done);
   }
 
@@ -854,12 +863,16 @@ export class Consumer {
     this.#lastAckMs = Date.now();
     const deliveredAtMs = this.#pending.get(sseq)?.ts ?? 0;
     if (cfg.ack_policy === "all") {
-      for (const [seq, p] of [...this.#pending]) {
-        if (seq <= sseq) this.#removePending(seq, true);
-        else if (p.dseq <= dseq) this.#removePending(seq, true);
-      }
-    } else if (this.#pending.has(sseq)) this.#removePending(sseq, true);
-    else return;
+      // Everything up to this message; the ack floor becomes this message (the reference).
+      if (dseq <= this.#ackFloor.c || sseq <= this.#ackFloor.s) return;
+      for (const seq of [...this.#pending.keys()]) if (seq <= sseq) this.#removePending(seq, true);
+      this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
+      this.#ackFloor = { c: dseq, s: sseq };
+      this.#markDirty();
+      return;
+    }
+    if (!this.#pending.has(sseq)) return;
+    this.#removePending(sseq, true);
     this.#sampleAck(sseq, dseq, dc, deliveredAtMs);
     this.#updateAckFloor();
     this.#markDirty();
@@ -945,31 +958,33 @@ export class Consumer {
   }
 
   /** Redelivers `sseq` unless it reached max_deliver (then it is dropped with an advisory). */
-  #queueRedelivery(sseq: number, dc: number): void {
-    const max = this.config.max_deliver;
-    if (max > 0 && dc >= max) {
-      // Dropped from pending; the ack floor stays and the redelivery count is kept (the reference).
-      const p = this.#pending.get(sseq);
-      const count = this.#rdc.get(sseq);
-      this.#removePending(sseq, false);
-      if (count !== undefined) this.#rdc.set(sseq, count);
-      this.#markDirty();
-      this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream.name}.${this.name}`, {
-        type: "io.nats.jetstream.advisory.v1.max_deliver",
-        stream: this.stream.name,
-        consumer: this.name,
-        stream_seq: sseq,
-        deliveries: dc,
-      });
-      void p;
-      // Interest/workqueue retention: a message nobody will get again can go.
-      const msg = this.stream.store.loadMsg(sseq);
-      if (msg !== null) this.stream.onConsumerAck(sseq, msg.subject);
-      return;
-    }
+  /**
+   * Queues `sseq` for redelivery. Whether max_deliver is reached is decided when the
+   * redelivery is about to go out (#nextMessage), as the reference does: until then it stays
+   * pending, and without demand nothing is dropped nor advised.
+   */
+  #queueRedelivery(sseq: number, _dc: number): void {
     if (this.#rdqSet.has(sseq)) return;
     this.#rdq.push(sseq);
     this.#rdqSet.add(sseq);
+  }
+
+  /**
+   * A redelivery past max_deliver: dropped from pending (its redelivery count stays, the ack
+   * floor does not move) with the MAX_DELIVERIES advisory. In interest and work-queue streams
+   * the message stays: reaching max_deliver is not an ack.
+   */
+  #dropMaxDelivered(sseq: number, dc: number): void {
+    this.#pending.delete(sseq);
+    this.#rdc.set(sseq, dc);
+    this.#markDirty();
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.max_deliver",
+      stream: this.stream.name,
+      consumer: this.name,
+      stream_seq: sseq,
+      deliveries: dc - 1,
+    });
   }
 
   #armAckTimer(): void {
@@ -1045,9 +1060,22 @@ export class Consumer {
       this.#pauseTimer = setTimeout(this.#timed(() => {
         this.#pauseTimer = null;
         this.#pausedUntilMs = 0;
+        this.#pauseAdvisory();
         this.run();
       }), wait);
     }
+  }
+
+  /** `$JS.EVENT.ADVISORY.CONSUMER.PAUSE.<stream>.<consumer>` (newer servers): paused or resumed. */
+  #pauseAdvisory(): void {
+    const paused = this.paused;
+    this.stream.advisory(`$JS.EVENT.ADVISORY.CONSUMER.PAUSE.${this.stream.name}.${this.name}`, {
+      type: "io.nats.jetstream.advisory.v1.consumer_pause",
+      stream: this.stream.name,
+      consumer: this.name,
+      paused,
+      pause_until: paused && this.config.pause_until !== null ? this.config.pause_until : ZERO_TIME,
+    });
   }
 
   /** Config update (already validated). */
@@ -1065,6 +1093,7 @@ export class Consumer {
     this.config.pause_until = untilNs === null || untilNs === 0n ? null : nsToRfc3339(untilNs);
     this.#applyPause();
     this.#store?.writeMeta({ name: this.name, created: this.created, config: this.config });
+    this.#pauseAdvisory();
     if (this.#pausedUntilMs === 0) this.run();
   }
 

@@ -853,7 +853,17 @@ export class Consumer {
       sendAckAck = false;
       if (reply !== "") this.onPullRequest(reply, encodeUtf8(body.slice(4).trim()));
     } else return;
-    if (sendAckAck) this.stream.client.publish(reply, "", null, EMPTY);
+    if (sendAckAck) {
+      // A confirmed ack (the client waits for this reply): its state reaches the OS first, so
+      // a crash after the reply never redelivers it.
+      if (this.#stateDirty) {
+        if (this.#stateTimer !== null) clearTimeout(this.#stateTimer);
+        this.#stateTimer = null;
+        this.#flushState(false);
+        this.#store?.flush?.();
+      }
+      this.stream.client.publish(reply, "", null, EMPTY);
+    }
     this.run();
   }
 

@@ -900,10 +900,8 @@ describe("retention", () => {
   });
 });
 
-// Consumer state on file streams across a restart and a kill -9. Skipped on ours until the file
-// store lands (the lead enables them); they run against the reference, which checked them.
-// test.skip on ours until the file store lands: the lead enables these (memory streams have no restart state).
-const fileStoreTest = onReference ? test : test.skip;
+// Consumer state on file streams across a restart and a kill -9 (also checked against the reference).
+const fileStoreTest = test;
 
 describe("consumer state across restarts (file storage)", () => {
   /** 10 messages; 6 delivered; 1, 2, 3 and 5 acknowledged, 4 nak'd and redelivered; 4 and 6 pending. */

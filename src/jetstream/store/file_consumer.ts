@@ -99,6 +99,12 @@ export class FileConsumerStore implements ConsumerStore {
     this.#undurable = !durable;
   }
 
+  /** Writes pending changes to the OS now (no fsync): they survive a crash of the process. */
+  flush(): void {
+    if (this.#closed || !this.#dirty) return;
+    this.#write(false);
+  }
+
   sync(): void {
     if (this.#closed) return;
     if (this.#dirty || this.#undurable) this.#write(true);

@@ -107,6 +107,8 @@ export interface ConsumerStore {
   writeMeta(meta: unknown): void;
   readMeta(): unknown | null;
   update(state: ConsumerState): void; // may be coalesced; durable after sync()/stop()
+  /** Writes what update() coalesced to the OS now (survives a process crash, not a power loss). */
+  flush?(): void;
   state(): ConsumerState | null;
   sync(): void;
   stop(): void;

@@ -51,6 +51,8 @@ interface WaitingRequest {
   /** When something (a message or a heartbeat) was last sent to this request (ms). */
   lastSentMs: number;
   done: boolean;
+  /** Sublist generation at which interest in `reply` was last confirmed (-1: never). */
+  interestGen: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -654,6 +656,7 @@ export class Consumer {
       hbMs: 0,
       lastSentMs: Date.now(),
       done: false,
+      interestGen: -1,
     };
     this.#waiting.push(w);
     if (req.expiresNs > 0 && (!req.noWait || waitForFirst)) {
@@ -705,10 +708,15 @@ export class Consumer {
         this.#waiting.shift();
         continue;
       }
-      if (!this.#hasInterest(w.reply)) {
-        this.#finishRequest(w);
-        this.#waiting.shift();
-        continue;
+      // Interest in the reply is re-checked only when the account's subscriptions changed.
+      const gen = this.stream.client.account.sublist.generation;
+      if (w.interestGen !== gen) {
+        if (!this.#hasInterest(w.reply)) {
+          this.#finishRequest(w);
+          this.#waiting.shift();
+          continue;
+        }
+        w.interestGen = gen;
       }
       return w;
     }

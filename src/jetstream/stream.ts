@@ -49,6 +49,8 @@ export class Stream {
   /** De-duplication window: Nats-Msg-Id → the sequence it was stored as. Insertion order = expiry order. */
   #dedup = new Map<string, DedupEntry>();
   #lastMsgId = "";
+  /** Recovered from disk: the duplicate window is rebuilt when first needed (rebuildDedup). */
+  #dedupPending = false;
   #ackPrefix: string;
   closed = false;
   /** Consumers by name (created and removed by the consumer API). */
@@ -217,11 +219,13 @@ export class Stream {
     let rollup = "";
     let ttlMs = 0;
     if (sourced && hdr !== null) msgId = getHeader(hdr, "Nats-Msg-Id") ?? "";
+    if (sourced && msgId !== "" && this.#dedupPending) this.#rebuildDedupNow();
     if (!sourced && hdr !== null && hdr.length > 0) {
       const expectedStream = getHeader(hdr, "Nats-Expected-Stream");
       if (expectedStream !== null && expectedStream !== "" && expectedStream !== this.name) return { error: JsErr.streamNotMatch() };
       msgId = getHeader(hdr, "Nats-Msg-Id") ?? "";
       if (msgId !== "") {
+        if (this.#dedupPending) this.#rebuildDedupNow();
         const dup = this.#checkMsgId(msgId);
         if (dup !== null) return { seq: dup, duplicate: true };
       }
@@ -319,8 +323,22 @@ export class Stream {
     this.#dedup.set(id, { seq, expiresMs: Date.now() + windowMs });
   }
 
-  /** After a restart: the Nats-Msg-Id of messages still inside the duplicate window (the reference rebuilds it too). */
+  /**
+   * After a restart. The last message's Nats-Msg-Id (for Nats-Expected-Last-Msg-Id) is read
+   * now; the duplicate window (the ids of the messages still inside it, which can mean reading
+   * every recent message) is rebuilt on demand, by the first publish that carries an id.
+   */
   rebuildDedup(): void {
+    const st = this.store.state();
+    if (st.messages > 0) {
+      const last = this.store.loadMsg(st.lastSeq);
+      this.#lastMsgId = last?.hdr ? (getHeader(last.hdr, "Nats-Msg-Id") ?? "") : "";
+    }
+    this.#dedupPending = this.config.duplicate_window > 0 && st.messages > 0;
+  }
+
+  #rebuildDedupNow(): void {
+    this.#dedupPending = false;
     const windowNs = BigInt(Math.floor(this.config.duplicate_window));
     if (windowNs <= 0n) return;
     const cutoff = nowNs() - windowNs;
@@ -334,12 +352,17 @@ export class Stream {
       if (id !== null && id !== "") found.push({ id, seq, ts: m.ts });
     }
     const nowMs = Date.now();
+    // Oldest first (the map's insertion order is its expiry order); ids stored since stay newer.
+    const newer = new Map(this.#dedup);
+    this.#dedup.clear();
     for (let i = found.length - 1; i >= 0; i--) {
       const f = found[i];
-      if (this.#dedup.has(f.id)) continue;
-      const expiresMs = nowMs + Number(f.ts - cutoff) / 1e6;
-      this.#dedup.set(f.id, { seq: f.seq, expiresMs });
-      this.#lastMsgId = f.id;
+      if (newer.has(f.id) || this.#dedup.has(f.id)) continue;
+      this.#dedup.set(f.id, { seq: f.seq, expiresMs: nowMs + Number(f.ts - cutoff) / 1e6 });
+    }
+    for (const [id, e] of newer) {
+      this.#dedup.delete(id);
+      this.#dedup.set(id, e);
     }
   }
 

@@ -225,8 +225,8 @@ export class Sublist {
       matchLevel(this.#root, tokens, 0, c);
       result = c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
     }
-    // Subjects used once by construction (JetStream ack replies, request inboxes) would only
-    // push useful entries out of the cache: they are matched but not cached.
+    // Subjects used once by construction (JetStream ack replies) would only push useful
+    // entries out of the cache: they are matched but not cached.
     if (cache !== null && !isOneShotSubject(subject)) {
       cache.set(subject, result);
       if (cache.size > sublistCacheMax) this.#sweep(cache);
@@ -305,10 +305,7 @@ function matchLevel(start: SublistLevel, tokens: string[], from: number, c: Coll
   if (pwc !== null) c.addNode(pwc);
 }
 
-/** `$JS.ACK.…` and `_INBOX.…` subjects: unique per message or request. */
+/** `$JS.ACK.…` subjects: unique per delivered message. (Inboxes are not: a pull request's reply takes a whole batch.) */
 function isOneShotSubject(subject: string): boolean {
-  const c = subject.charCodeAt(0);
-  if (c === 36 /* $ */) return subject.startsWith("$JS.ACK.");
-  if (c === 95 /* _ */) return subject.startsWith("_INBOX.");
-  return false;
+  return subject.charCodeAt(0) === 36 /* $ */ && subject.startsWith("$JS.ACK.");
 }

@@ -623,9 +623,17 @@ function machineDescription(options: CompareOptions): Record<string, unknown> {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (options.show !== null) {
-    const saved = JSON.parse(readFileSync(options.show, "utf8")) as { date: string; machine: Record<string, unknown>; options: { rounds: number }; summary: SummaryRow[] };
+    const saved = JSON.parse(readFileSync(options.show, "utf8")) as {
+      date: string; machine: Record<string, unknown>; options: { rounds: number }; summary: SummaryRow[];
+      rounds: { cpu?: { reference: CpuByScenario[]; ours: CpuByScenario[] } };
+    };
     console.log(`${saved.date}, ${saved.options.rounds} round(s); ${JSON.stringify(saved.machine)}\n`);
     console.log(formatTable(saved.summary));
+    const cpu = saved.rounds.cpu;
+    if (cpu !== undefined) {
+      console.log("\nCPU per throughput scenario (medians of rounds): server CPU µs per message; CPU seconds ÷ measured interval:");
+      console.log(formatCpuTable(saved.summary, cpu.reference, cpu.ours));
+    }
     return 0;
   }
   if (Bun.which(options.refCmd[0]) === null && !existsSync(options.refCmd[0])) {

@@ -270,11 +270,13 @@ interface ScenarioOutcome {
   /** Throughput rows: the interval the rate was measured over, and the load's CPU during its run. */
   measuredSec?: number;
   loadCpuSec?: number;
+  /** Messages (operations) the rate counted. */
+  msgs?: number;
 }
 
 /** A throughput row's outcome from the bench JSON and its measured group. */
 function rateOutcome(json: any, measured: any): ScenarioOutcome {
-  return { values: [measured.msgsPerSec], measuredSec: measured.durationSec, loadCpuSec: json.runs[0].cpuSec ?? undefined };
+  return { values: [measured.msgsPerSec], measuredSec: measured.durationSec, loadCpuSec: json.runs[0].cpuSec ?? undefined, msgs: measured.msgs };
 }
 
 const throughput = (id: string, label: string, args: (scale: number) => string[], role: "publisher" | "subscriber"): LoadScenario => ({
@@ -399,6 +401,8 @@ interface ScenarioCpu {
   serverCpuSec: number;
   /** CPU of the load process during its run (setup included, Bun's start-up not). */
   loadCpuSec: number;
+  /** Messages (operations) the rate counted. */
+  msgs: number;
 }
 type CpuByScenario = Record<string, ScenarioCpu>;
 
@@ -428,11 +432,12 @@ async function measureServer(command: string[], label: string, options: CompareO
       try {
         const outcome = await scenario.run(server.url, scale);
         const results = outcome.values;
-        if (outcome.measuredSec !== undefined && outcome.loadCpuSec !== undefined) {
+        if (outcome.measuredSec !== undefined && outcome.loadCpuSec !== undefined && outcome.msgs !== undefined) {
           cpu[scenario.metrics[0].id] = {
             measuredSec: outcome.measuredSec,
             serverCpuSec: processCpuSec(server.child.pid) - serverCpuStart,
             loadCpuSec: outcome.loadCpuSec,
+            msgs: outcome.msgs,
           };
         }
         scenario.metrics.forEach((metric, index) => {
@@ -559,20 +564,33 @@ function formatTable(rows: SummaryRow[]): string {
   return [render(header), widths.map((width) => "─".repeat(width)).join("  "), ...lines.map(render)].join("\n");
 }
 
-/** Medians over rounds of each throughput scenario's CPU use, as shares of one core over its measured interval. */
+/**
+ * Per throughput scenario, medians over rounds of: the server's CPU per message (robust to the
+ * machine's scheduling noise, unlike a rate), and how busy each side's core was over the
+ * measured interval.
+ */
 function formatCpuTable(metrics: Metric[], reference: CpuByScenario[], ours: CpuByScenario[]): string {
-  const share = (rounds: CpuByScenario[], id: string, pick: (cpu: ScenarioCpu) => number): string => {
-    const shares = rounds.flatMap((round) => (round[id] === undefined || round[id].measuredSec <= 0 ? [] : [pick(round[id]) / round[id].measuredSec]));
-    return shares.length === 0 ? "—" : median(shares).toFixed(2);
+  const medianOf = (rounds: CpuByScenario[], id: string, pick: (cpu: ScenarioCpu) => number): number | null => {
+    const values = rounds.flatMap((round) => (round[id] === undefined || round[id].measuredSec <= 0 || round[id].msgs <= 0 ? [] : [pick(round[id])]));
+    return values.length === 0 ? null : median(values);
   };
-  const header = ["scenario", "ref server", "ours server", "load (vs ref)", "load (vs ours)"];
-  const lines = metrics.filter((metric) => reference.some((round) => round[metric.id] !== undefined) || ours.some((round) => round[metric.id] !== undefined)).map((metric) => [
-    metric.label,
-    share(reference, metric.id, (cpu) => cpu.serverCpuSec),
-    share(ours, metric.id, (cpu) => cpu.serverCpuSec),
-    share(reference, metric.id, (cpu) => cpu.loadCpuSec),
-    share(ours, metric.id, (cpu) => cpu.loadCpuSec),
-  ]);
+  const text = (value: number | null, digits: number): string => (value === null ? "—" : value.toFixed(digits));
+  const header = ["scenario", "server µs/msg: ref", "ours", "ours/ref", "server busy: ref", "ours", "load busy: vs ref", "vs ours"];
+  const lines = metrics.filter((metric) => reference.some((round) => round[metric.id] !== undefined) || ours.some((round) => round[metric.id] !== undefined)).map((metric) => {
+    const perMsg = (cpu: ScenarioCpu): number => (1e6 * cpu.serverCpuSec) / cpu.msgs;
+    const referencePerMsg = medianOf(reference, metric.id, perMsg);
+    const oursPerMsg = medianOf(ours, metric.id, perMsg);
+    return [
+      metric.label,
+      text(referencePerMsg, 1),
+      text(oursPerMsg, 1),
+      referencePerMsg !== null && oursPerMsg !== null && referencePerMsg > 0 ? (oursPerMsg / referencePerMsg).toFixed(2) : "—",
+      text(medianOf(reference, metric.id, (cpu) => cpu.serverCpuSec / cpu.measuredSec), 2),
+      text(medianOf(ours, metric.id, (cpu) => cpu.serverCpuSec / cpu.measuredSec), 2),
+      text(medianOf(reference, metric.id, (cpu) => cpu.loadCpuSec / cpu.measuredSec), 2),
+      text(medianOf(ours, metric.id, (cpu) => cpu.loadCpuSec / cpu.measuredSec), 2),
+    ];
+  });
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column].length)));
   const render = (cells: string[]): string => cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join("  ");
   return [render(header), widths.map((width) => "─".repeat(width)).join("  "), ...lines.map(render)].join("\n");
@@ -605,9 +623,17 @@ function machineDescription(options: CompareOptions): Record<string, unknown> {
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   if (options.show !== null) {
-    const saved = JSON.parse(readFileSync(options.show, "utf8")) as { date: string; machine: Record<string, unknown>; options: { rounds: number }; summary: SummaryRow[] };
+    const saved = JSON.parse(readFileSync(options.show, "utf8")) as {
+      date: string; machine: Record<string, unknown>; options: { rounds: number }; summary: SummaryRow[];
+      rounds: { cpu?: { reference: CpuByScenario[]; ours: CpuByScenario[] } };
+    };
     console.log(`${saved.date}, ${saved.options.rounds} round(s); ${JSON.stringify(saved.machine)}\n`);
     console.log(formatTable(saved.summary));
+    const cpu = saved.rounds.cpu;
+    if (cpu !== undefined) {
+      console.log("\nCPU per throughput scenario (medians of rounds): server CPU µs per message; CPU seconds ÷ measured interval:");
+      console.log(formatCpuTable(saved.summary, cpu.reference, cpu.ours));
+    }
     return 0;
   }
   if (Bun.which(options.refCmd[0]) === null && !existsSync(options.refCmd[0])) {
@@ -683,8 +709,8 @@ async function main(): Promise<number> {
     console.log("\nMedians over rounds; ours/ref is the ratio of the medians, the spread is the min–max of the per-round ratios.");
     console.log("The Bun floor row has an empty compiled Bun program (listen, INFO, PONG) in the ours column.");
     const scenarioMetrics = scenariosFor(options).map((scenario) => scenario.metrics[0]);
-    console.log("\nCPU busy during each throughput scenario: CPU seconds ÷ the interval the rate was measured over (median of rounds;");
-    console.log("setup included, so slightly high; near 1.00 = that side's core is the limit):");
+    console.log("\nCPU per throughput scenario (medians of rounds): the server's CPU µs per message, and CPU seconds ÷ the measured");
+    console.log("interval for the server and the load (setup included, so slightly high; near 1.00 = that side's core is the limit):");
     console.log(formatCpuTable(scenarioMetrics, referenceCpu, oursCpu));
     if (errors.length > 0) {
       console.log("\nFailures:");

@@ -20,7 +20,7 @@ import {
   type ConsumerConfig,
   type PullRequest,
 } from "./consumer_config.ts";
-import { goJson, nsToRfc3339, rfc3339ToNs, ZERO_TIME } from "./json.ts";
+import { goJson, nsToDecimal, nsToRfc3339, rfc3339ToNs, ZERO_TIME } from "./json.ts";
 import { isSubsetMatch, subjectsCollide } from "./subjects.ts";
 import type { Stream } from "./stream.ts";
 import { mergeHeaders, parseGoDuration } from "./stream.ts";
@@ -551,7 +551,7 @@ export class Consumer {
   }
 
   #ackReply(dc: number, sseq: number, dseq: number, ts: bigint, pending: number): string {
-    return `${this.#ackPrefix}${dc}.${sseq}.${dseq}.${ts}.${pending}`;
+    return `${this.#ackPrefix}${dc}.${sseq}.${dseq}.${nsToDecimal(ts)}.${pending}`;
   }
 
   #deliver(msg: StoredMessage, dc: number, target: WaitingRequest | null): void {

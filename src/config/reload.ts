@@ -55,11 +55,15 @@ function refused(goName: string, field: Field, show: ((v: unknown) => string) | 
   return { goName, fields: [field], reloaded: null, show };
 }
 
-/** The TLS settings of the reference's tls.Config: what a TLS handshake is made with. */
+/**
+ * The TLS settings of the reference's tls.Config: what a TLS handshake is made with. Its CA
+ * pool compares by pointer: with a ca_file, the reference finds TLS changed on every reload.
+ */
 function tlsConfigOf(o: ServerOptions): unknown {
   const t = o.tls;
   if (t === null) return null;
-  return { cert: t.cert, key: t.key, ca: t.ca, verify: t.verify, insecure: t.insecure, handshakeFirst: t.handshakeFirst };
+  const config = { cert: t.cert, key: t.key, ca: t.ca, verify: t.verify, insecure: t.insecure, handshakeFirst: t.handshakeFirst };
+  return t.ca === "" ? config : { ...config, differsEveryTime: Symbol() };
 }
 
 /**

@@ -86,8 +86,6 @@ export class ClientConnection implements ParserSink {
    */
   tlsVerify = false;
   tlsHandshakeFirst = false;
-  /** Accepted with TLS (its certificate is checked against pinned_certs on reload). */
-  tlsAccepted = false;
   /** Why a TLS handshake is about to fail, when the plain bytes already tell (see onRawTlsData). */
   #tlsRawError = "";
   #tlsRawChecked = false;
@@ -377,7 +375,7 @@ export class ClientConnection implements ParserSink {
     let failure = "";
     if (this.#tlsRawError !== "") failure = this.#tlsRawError;
     else if (!success && (verify || authorizationError !== null)) failure = authorizationError?.message ?? "handshake failed";
-    else if (!server.tlsPeerAllowed(this)) failure = "peer certificate not in the pinned certificates";
+    else if (!server.tlsPeerAllowed(this)) failure = "certificate not pinned";
     if (failure !== "") {
       server.logger.error(`${this.description} - TLS handshake error: ${failure}`);
       this.close(ClosedReason.tlsHandshakeError);

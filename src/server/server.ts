@@ -403,7 +403,6 @@ export class Server {
    * authorization is re-checked by recheckClients, which must follow at once.
    */
   applyOptions(opts: ServerOptions): void {
-    const previous = this.opts;
     this.opts = opts;
     // Operator mode: accounts come from JWTs, and operator settings are not reloadable.
     if (this.operator === null) {
@@ -421,7 +420,6 @@ export class Server {
     this.#configureAuth(opts);
     this.authTimeoutMs = authTimeoutMsOf(opts);
     this.#bunTls = bunTlsOptions(opts);
-    this.#pinnedCertsChanged = !Bun.deepEquals([...(previous.tls?.pinnedCerts ?? [])].sort(), [...(opts.tls?.pinnedCerts ?? [])].sort());
     this.closedClients.max = opts.maxClosedClients;
     this.#infoTemplate.auth_required = this.authRequired && opts.noAuthUser === "";
     this.#infoTemplate.max_payload = opts.maxPayloadBytes;
@@ -435,16 +433,13 @@ export class Server {
     }
   }
 
-  /** The pinned certificates changed in the last reload (clients re-checked against them). */
-  #pinnedCertsChanged = false;
-
   /**
    * Re-checks every client after a reload, as the reference's reloadAuthorization: a client
    * whose user is gone or now belongs to another account is closed (it reconnects into the
    * right one); the others are authenticated again, and those who no longer pass are closed
    * with `Authorization Violation`; the rest take their user's new permissions, losing the
-   * subscriptions these no longer allow. With changed pinned certificates, TLS clients whose
-   * certificate is no longer pinned are closed. Resolves with the number of clients closed.
+   * subscriptions these no longer allow. Resolves with the number of clients closed. (Changed
+   * pinned_certs apply to new connections only, as in the reference 2.9.)
    *
    * JWT logins are not re-checked: operator settings cannot change by reload. (The reference
    * 2.9 closes every JWT client on any reload, its users lookup not finding them; they
@@ -485,12 +480,6 @@ export class Server {
       else decide(verdict);
     }
     await Promise.all(pending);
-    if (this.#pinnedCertsChanged && (this.opts.tls?.pinnedCerts.length ?? 0) > 0) {
-      const unpinned = [...this.connections.values()].filter((c) => c.tlsAccepted && !c.closed && !c.tlsHandshaking && !this.tlsPeerAllowed(c));
-      if (unpinned.length > 0) this.logger.info(`Disconnect ${unpinned.length} clients due to pinned certs reload`);
-      for (const conn of unpinned) conn.close(ClosedReason.tlsHandshakeError);
-      closed += unpinned.length;
-    }
     this.flushDirty();
     return closed;
   }
@@ -558,7 +547,6 @@ export class Server {
       // The client's TLS handshake comes next; authentication waits for it.
       if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Starting TLS client connection handshake`);
       conn.tlsHandshaking = true;
-      conn.tlsAccepted = true;
       conn.tlsVerify = tls.verify;
       conn.tlsHandshakeFirst = tls.handshakeFirst;
       conn.tlsDeadlineMs = now + tls.timeoutMs;
@@ -581,14 +569,23 @@ export class Server {
     this.#startAuthTimer(conn, Date.now());
   }
 
-  /** Whether a TLS client's certificate is one of `pinned_certs` (when configured). */
+  /**
+   * Whether a TLS client's certificate is one of `pinned_certs` (when configured): the hex
+   * SHA-256 of its DER SubjectPublicKeyInfo, as the reference's matchesPinnedCert.
+   */
   tlsPeerAllowed(conn: ClientConnection): boolean {
     const pinned = this.opts.tls?.pinnedCerts ?? [];
     if (pinned.length === 0) return true;
     const cert = conn.socket.getPeerX509Certificate?.();
-    if (cert === undefined || cert === null) return false;
-    const digest = new Bun.CryptoHasher("sha256").update(cert.raw).digest("hex");
-    return pinned.includes(digest);
+    if (cert === undefined || cert === null) {
+      this.logger.debug(`${conn.description} - Failed pinned cert test as client did not provide a certificate`);
+      return false;
+    }
+    const spki = cert.publicKey.export({ type: "spki", format: "der" });
+    const keyId = new Bun.CryptoHasher("sha256").update(spki).digest("hex");
+    if (pinned.includes(keyId)) return true;
+    this.logger.debug(`${conn.description} - Failed pinned cert test for key id: ${keyId}`);
+    return false;
   }
 
   #startAuthTimer(conn: ClientConnection, now: number): void {

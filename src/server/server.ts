@@ -473,7 +473,7 @@ export class Server {
           return;
         }
         conn.user = user;
-        if (user !== null) conn.reauthorize(this.#userPermissions.get(user) ?? null);
+        if (user !== null) conn.reauthorize(this.#permissionsOf(user));
       };
       const verdict = this.#stillAuthenticated(conn) ?? this.authenticate(conn);
       if (verdict instanceof Promise) pending.push(verdict.then(decide, () => decide(false)));
@@ -641,7 +641,17 @@ export class Server {
     if (user !== null) {
       conn.authUser = user.nkey !== "" ? `Nkey ${JSON.stringify(user.nkey)}` : `User ${JSON.stringify(user.user)}`;
     }
-    return conn.bind(account, user === null ? null : (this.#userPermissions.get(user) ?? null));
+    return conn.bind(account, user === null ? null : this.#permissionsOf(user));
+  }
+
+  /**
+   * The compiled permissions of a configured user. A user entry of the configuration before a
+   * reload (a bcrypt check that was still running) gets its own compiled copy, never none.
+   */
+  #permissionsOf(user: UserEntry): Permissions | null {
+    const perms = this.#userPermissions.get(user);
+    if (perms !== undefined) return perms;
+    return user.permissions === null ? null : new Permissions(user.permissions);
   }
 
   /** Logs an authentication failure as the reference does (authViolation). */

@@ -150,6 +150,10 @@ export class Authenticator {
     return this.#users.get(name);
   }
 
+  nkeyUser(publicKey: string): UserEntry | undefined {
+    return this.#nkeys.get(publicKey);
+  }
+
   /**
    * Checks the credentials. `certificate` is asked for only with verify_and_map. May complete
    * asynchronously (bcrypt).

@@ -146,11 +146,10 @@ export class ServerRuntime {
     const next = action.opts;
     const plan = planReload(server.opts, next);
     if (!plan.ok) return fail(plan.error);
-    const invalid = validateOptions(next);
+    const invalid = validateOptions(next) ?? server.reloadProblems(next);
     if (invalid !== null) return fail(invalid);
     for (const w of action.warnings) this.logger.warn(w);
 
-    this.logger.configure(loggerOptions(next));
     if (next.pidFile !== server.opts.pidFile && next.pidFile !== "") {
       try {
         server.writePidFile(next.pidFile);
@@ -158,13 +157,13 @@ export class ServerRuntime {
         return fail((e as Error).message);
       }
     }
-    server.applyOptions(next);
+    // As the reference: each change is logged as it is applied, with the logging in force
+    // until then; then the logger, the options, and the security configuration with every
+    // client re-checked (the reference re-applies it on every reload).
     for (const change of plan.changes) this.logger.info(change.text);
-    const authChanged = plan.changes.some((c) => c.field === "username" || c.field === "password" || c.field === "authToken");
-    if (authChanged) {
-      const closed = await server.recheckClients();
-      if (closed > 0) this.logger.info(`Closed ${closed} client connection${closed === 1 ? "" : "s"} no longer authorized`);
-    }
+    this.logger.configure(loggerOptions(next));
+    server.applyOptions(next);
+    await server.recheckClients();
     this.logger.info("Reloaded server configuration");
     return true;
   }

@@ -42,13 +42,16 @@ export async function runServerCommand(argv: string[]): Promise<void> {
   for (const w of action.warnings) logger.warn(w);
 
   const runtime = new ServerRuntime(argv, opts, logger);
+  // Handlers first: a signal arriving as soon as the ports file shows the server listening
+  // must not meet the default action (SIGHUP would end the process). They run on the event
+  // loop, so not before start() has returned.
+  runtime.installSignalHandlers();
   try {
     runtime.start();
   } catch (e) {
     logger.fatal((e as Error).message);
     process.exit(1);
   }
-  runtime.installSignalHandlers();
 }
 
 /**

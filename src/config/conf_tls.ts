@@ -3,7 +3,7 @@
 // position, as the reference reports it.
 import { readFileSync } from "node:fs";
 import * as C from "../constants.ts";
-import { ConfMap, type ConfValue } from "./conf_parser.ts";
+import { ConfMap, elementPosition, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, OptionsReader, parseDuration, type Entry, type Handler } from "./conf_reader.ts";
 import type { TlsOptions } from "./options.ts";
 
@@ -109,10 +109,13 @@ export function parseTlsBlock(r: OptionsReader, e: Entry): TlsOptions | null | u
       }
       case "pinned_certs": {
         const list = Array.isArray(entry.value) ? entry.value : [entry.value];
-        for (const p of list) {
-          if (typeof p !== "string") r.error(entry, `error parsing tls config, pinned_certs: expected strings, got ${describe(p)}`);
+        list.forEach((p, i) => {
+          const at = Array.isArray(entry.value) ? { ...entry, pos: elementPosition(entry.value, i) ?? entry.pos } : entry;
+          if (typeof p !== "string") r.error(at, `error parsing tls config, pinned_certs: expected strings, got ${describe(p)}`);
+          // The hex SHA-256 of a DER SubjectPublicKeyInfo (reference parseTLS).
+          else if (!/^[a-f0-9]{64}$/.test(p.toLowerCase())) r.error(at, `error parsing tls config, 'pinned_certs' key ${p} does not look like hex-encoded sha256 of DER encoded SubjectPublicKeyInfo`);
           else tls.pinnedCerts.push(p.toLowerCase());
-        }
+        });
         break;
       }
       default:

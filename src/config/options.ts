@@ -184,6 +184,15 @@ export function defaultOptions(): ServerOptions {
   };
 }
 
+/**
+ * The authorization timeout in force: without an explicit one, TLS clients get the TLS
+ * timeout plus a second (the reference's getDefaultAuthTimeout).
+ */
+export function authTimeoutMsOf(opts: ServerOptions): number {
+  if (opts.tls !== null && !opts.explicit.has("authTimeoutMs")) return opts.tls.timeoutMs + 1000;
+  return opts.authTimeoutMs;
+}
+
 // ---- Security (config shapes; enforced by auth/ and server/) -------------------------------
 
 /** `tls { … }` of the client listener. Files are read when the config is applied. */

@@ -354,8 +354,16 @@ export class JetStream {
     const jsa = this.accounts.get(account.name);
     if (jsa === undefined) return;
     this.accounts.delete(account.name);
+    account.sublist.onInsert = null;
     jsa.stop();
     this.server.logger.info(`  JetStream disabled for account "${account.name}"`);
+  }
+
+  /** The account is gone (removed by a configuration reload): its streams stop, no API. */
+  forgetAccount(account: Account): void {
+    this.disableAccount(account);
+    this.#apiClients.get(account.name)?.close();
+    this.#apiClients.delete(account.name);
   }
 
   /** Answers `$JS.API.>` in `account` (with "not enabled for account" when it is not). */

@@ -3,6 +3,7 @@
 // in nanoseconds, auth_timeout and tls_timeout in seconds.
 import { availableParallelism } from "node:os";
 import * as C from "../constants.ts";
+import { authTimeoutMsOf } from "../config/options.ts";
 import type { Server } from "../server/server.ts";
 import { preciseNowMs, rfc3339, uptimeText } from "./format.ts";
 
@@ -63,7 +64,7 @@ export function varz(server: Server, ctx: VarzContext): Record<string, unknown> 
     http_port: ctx.httpPort,
     http_base_path: ctx.basePath,
     https_port: ctx.httpsPort,
-    auth_timeout: o.authTimeoutMs / 1000,
+    auth_timeout: authTimeoutMsOf(o) / 1000,
     max_control_line: o.maxControlLineBytes,
     max_payload: o.maxPayloadBytes,
     max_pending: o.maxPendingBytes,
@@ -73,7 +74,7 @@ export function varz(server: Server, ctx: VarzContext): Record<string, unknown> 
     mqtt: {},
     websocket: {},
     jetstream: server.jetstreamMonitor?.varz() ?? {},
-    tls_timeout: C.tlsTimeoutMs / 1000,
+    tls_timeout: (o.tls?.timeoutMs ?? C.tlsTimeoutMs) / 1000,
     write_deadline: o.writeDeadlineMs * 1e6,
     start: rfc3339(server.startedAt.getTime()),
     now: rfc3339(now),

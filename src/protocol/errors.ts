@@ -35,6 +35,11 @@ export function subPermissionViolation(subject: string, queue?: string): string 
   return queue ? `Permissions Violation for Subscription to "${subject}" using queue "${queue}"` : `Permissions Violation for Subscription to "${subject}"`;
 }
 
+/** A subscription removed because a configuration reload no longer allows it (with its sid). */
+export function subPermissionRevoked(subject: string, sid: string): string {
+  return `Permissions Violation for Subscription to ${JSON.stringify(subject)} (sid ${JSON.stringify(sid)})`;
+}
+
 /**
  * Why a connection was closed: the reference's ClosedState strings (server/client.go), shown
  * in logs and, later, in /connz.

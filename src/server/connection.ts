@@ -10,9 +10,10 @@ import * as C from "../constants.ts";
 import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
 import { flushFileStores } from "../jetstream/store/store.ts";
 import type { Authenticated, CertificateIdentity } from "../auth/authenticator.ts";
+import type { UserEntry } from "../config/options.ts";
 import { ResponseTracker, type Permissions } from "../auth/permissions.ts";
 import type { JwtLogin } from "./operator.ts";
-import { ClosedReason, ProtoError, pubPermissionViolation, subPermissionViolation, type ClosedReasonText } from "../protocol/errors.ts";
+import { ClosedReason, ProtoError, pubPermissionViolation, subPermissionRevoked, subPermissionViolation, type ClosedReasonText } from "../protocol/errors.ts";
 import { Parser, type ParserSink, type PubArgs } from "../protocol/parser.ts";
 import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "../protocol/wire_types.ts";
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
@@ -49,6 +50,8 @@ export class ClientConnection implements ParserSink {
   nonce = "";
   /** Who the client authenticated as, for logs: `User "alice"`, `Nkey "U…"`, "" for none. */
   authUser = "";
+  /** The configured user it logged in as (users list, nkey, no_auth_user); null for others. */
+  user: UserEntry | null = null;
   /** Subject permissions of the user; null = everything allowed. */
   perms: Permissions | null = null;
   /** allow_responses: reply subjects this connection may publish to. */
@@ -77,6 +80,12 @@ export class ClientConnection implements ParserSink {
   /** TLS handshake in progress (input is TLS records only). */
   tlsHandshaking = false;
   tlsDeadlineMs = 0;
+  /**
+   * The TLS settings the connection was accepted with (a reload changes them for new
+   * connections only): a client certificate is required; INFO waits for the handshake.
+   */
+  tlsVerify = false;
+  tlsHandshakeFirst = false;
   /** Why a TLS handshake is about to fail, when the plain bytes already tell (see onRawTlsData). */
   #tlsRawError = "";
   #tlsRawChecked = false;
@@ -271,6 +280,40 @@ export class ClientConnection implements ParserSink {
     return true;
   }
 
+  /**
+   * A configuration reload changed the user's permissions (the reference's
+   * processSubsOnConfigReload): publishes are checked against `perms` from now on, and each
+   * subscription they no longer allow is removed, told to the client with its sid and logged.
+   * Returns the number of subscriptions removed.
+   */
+  reauthorize(perms: Permissions | null): number {
+    const response = perms?.response ?? null;
+    const previous = this.perms?.response ?? null;
+    this.perms = perms;
+    this.#permSubject = "";
+    // Replies already granted stay answerable while allow_responses keeps its limits.
+    if (response === null) this.responses = null;
+    else if (this.responses === null || !Bun.deepEquals(previous, response)) this.responses = new ResponseTracker(response);
+    this.deliveryFilter = null;
+    let removed = 0;
+    if (this.subs !== null && perms !== null) {
+      for (const sub of [...this.subs.values()]) {
+        // As the reference: allowed as a plain subscription, or as a queue subscription.
+        const allowed = perms.canSubscribe(sub.subject, null) || (sub.queue !== null && perms.canSubscribe(sub.subject, sub.queue));
+        if (allowed) {
+          if (this.deliveryFilter === null && perms.needsDeliveryFilter(sub.subject)) this.deliveryFilter = perms;
+          continue;
+        }
+        this.unsubscribe(sub);
+        removed++;
+        this.sendErr(subPermissionRevoked(sub.subject, sub.sid));
+        this.server.logger.info(`Removed sub ${JSON.stringify(sub.subject)} (sid ${JSON.stringify(sub.sid)}) for ${this.authUserText} - not authorized`);
+      }
+    }
+    this.deliveryChecks = this.deliveryFilter !== null || this.responses !== null;
+    return removed;
+  }
+
   /** The verified client certificate's identities (verify_and_map), or null. */
   certificateIdentity(): CertificateIdentity | null {
     const cert = this.socket.getPeerX509Certificate?.();
@@ -328,11 +371,11 @@ export class ClientConnection implements ParserSink {
   onTlsHandshake(success: boolean, authorizationError: Error | null): void {
     if (this.closed || !this.tlsHandshaking) return;
     const server = this.server;
-    const verify = server.opts.tls?.verify ?? false;
+    const verify = this.tlsVerify;
     let failure = "";
     if (this.#tlsRawError !== "") failure = this.#tlsRawError;
     else if (!success && (verify || authorizationError !== null)) failure = authorizationError?.message ?? "handshake failed";
-    else if (!server.tlsPeerAllowed(this)) failure = "peer certificate not in the pinned certificates";
+    else if (!server.tlsPeerAllowed(this)) failure = "certificate not pinned";
     if (failure !== "") {
       server.logger.error(`${this.description} - TLS handshake error: ${failure}`);
       this.close(ClosedReason.tlsHandshakeError);

@@ -103,6 +103,20 @@ function localSubjectOf(im: ImportEntry): string {
   return im.to !== "" ? im.to : im.subject;
 }
 
+/** Why an import cannot be wired (a `to` that does not fit its subject), or null. */
+export function importRouteProblem(im: ImportEntry): string | null {
+  try {
+    if (im.kind === "service") serviceImportRoute(im.subject, im.to);
+    else {
+      const local = localSubjectOf(im);
+      if (local !== im.subject) new SubjectTransform(im.subject, local);
+    }
+    return null;
+  } catch (e) {
+    return `${im.kind} import ${JSON.stringify(im.subject)}: ${(e as Error).message}`;
+  }
+}
+
 function installStreamImport(server: Server, importer: Account, exporter: Account, im: ImportEntry): Subscription {
   const local = localSubjectOf(im);
   const transform = local === im.subject ? null : new SubjectTransform(im.subject, local);

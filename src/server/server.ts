@@ -1,6 +1,7 @@
 // The server: lifecycle, the client listener, accounts, the set of connections, the flush
 // scheduler (dirty connections written once per read batch) and one housekeeping timer.
 import type { Socket, TCPSocketListener, TLSOptions } from "bun";
+import assert from "node:assert/strict";
 import { unlinkSync, writeFileSync } from "node:fs";
 import { networkInterfaces } from "node:os";
 import { basename, join } from "node:path";
@@ -8,7 +9,7 @@ import { Authenticator, type Authenticated } from "../auth/authenticator.ts";
 import { encodePublicKey, makeNonce, NKeyPrefix } from "../auth/nkeys.ts";
 import { Permissions } from "../auth/permissions.ts";
 import { plaintextPasswordsConfigured } from "../config/conf_auth.ts";
-import type { MappingEntry, ServerOptions, UserEntry } from "../config/options.ts";
+import { authTimeoutMsOf, type MappingEntry, type ServerOptions, type UserEntry } from "../config/options.ts";
 import * as C from "../constants.ts";
 import { ClientInfoEncoder, infoLine } from "../protocol/encode.ts";
 import { ClosedReason, ProtoError, type ClosedReasonText } from "../protocol/errors.ts";
@@ -19,7 +20,8 @@ import { ClosedClients } from "./closed_clients.ts";
 import { ClientConnection } from "./connection.ts";
 import type { JetStreamMonitor } from "./monitor_provider.ts";
 import type { Publisher } from "./deliver.ts";
-import { installImports, sweepResponses } from "./imports.ts";
+import { importRouteProblem, installImports, removeImports, sweepResponses } from "./imports.ts";
+import type { InternalClient } from "./internal_client.ts";
 import { OperatorMode, type JwtLogin } from "./operator.ts";
 import { SystemServices } from "./system.ts";
 import { listenClients, upgradeToTls } from "./listener.ts";
@@ -103,18 +105,7 @@ export class Server {
     this.globalAccount = new Account(C.globalAccountName, !opts.noSublistCache);
     this.closedClients = new ClosedClients(opts.maxClosedClients);
     this.accounts.set(this.globalAccount.name, this.globalAccount);
-    for (const a of opts.accounts) {
-      const acc = new Account(a.name, !opts.noSublistCache);
-      acc.limits = a.limits;
-      acc.jetstreamLimits = a.jetstream;
-      acc.exports = a.exports;
-      acc.imports = a.imports;
-      acc.mappings = this.#compileMappings(a.mappings);
-      this.accounts.set(a.name, acc);
-    }
-    this.globalAccount.mappings = this.#compileMappings(opts.mappings);
-    // Without configured accounts, JetStream (when on) is the global account's, unlimited.
-    if (opts.accounts.length === 0) this.globalAccount.jetstreamLimits = { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 };
+    this.#configureAccounts(opts, this.#configErrors);
     this.outboundFlushThresholdBytes = Math.max(1024, Math.min(C.outboundFlushThresholdBytes, Math.floor(opts.maxPendingBytes / 4)));
     this.stallThresholdBytes = Math.floor(opts.maxPendingBytes / 2);
     if (opts.operatorJwts.length > 0 || opts.trustedKeys.length > 0) {
@@ -125,14 +116,8 @@ export class Server {
       }
     }
     this.#configureAuth(opts);
-    // Without an explicit authorization timeout, TLS clients get the TLS timeout plus a second
-    // (the reference's getDefaultAuthTimeout).
-    this.authTimeoutMs = opts.tls !== null && !opts.explicit.has("authTimeoutMs") ? opts.tls.timeoutMs + 1000 : opts.authTimeoutMs;
-    if (opts.tls !== null) {
-      const t = opts.tls;
-      this.#bunTls = { cert: t.cert, key: t.key, requestCert: t.verify, rejectUnauthorized: t.verify };
-      if (t.ca !== "") this.#bunTls.ca = t.ca;
-    }
+    this.authTimeoutMs = authTimeoutMsOf(opts);
+    this.#bunTls = bunTlsOptions(opts);
     this.#infoTemplate = {
       server_id: this.id,
       server_name: this.name,
@@ -156,17 +141,66 @@ export class Server {
   /** Configuration problems found when building the server, reported by start(). */
   #configErrors: string[] = [];
 
-  #compileMappings(entries: MappingEntry[]): SubjectMapping[] | null {
-    if (entries.length === 0) return null;
-    const out: SubjectMapping[] = [];
-    for (const m of entries) {
-      try {
-        out.push(new SubjectMapping(m.source, m.destinations));
-      } catch (e) {
-        this.#configErrors.push(`mapping ${JSON.stringify(m.source)}: ${(e as Error).message}`);
+  /**
+   * Creates or updates the configured accounts (at start, and on reload where an account that
+   * stays keeps its object, subscriptions and clients): limits, JetStream limits, exports,
+   * imports and mappings; top-level mappings are the global account's. Accounts no longer
+   * configured leave the registry and are returned. Problems go to `errors`.
+   */
+  #configureAccounts(opts: ServerOptions, errors: string[]): Account[] {
+    const configured = new Set(opts.accounts.map((a) => a.name));
+    const removed: Account[] = [];
+    for (const acc of this.accounts.values()) {
+      if (acc === this.globalAccount || acc === this.system?.account || configured.has(acc.name)) continue;
+      removed.push(acc);
+    }
+    for (const acc of removed) this.accounts.delete(acc.name);
+    const now = new Date();
+    for (const a of opts.accounts) {
+      let acc = this.accounts.get(a.name);
+      if (acc === undefined) {
+        acc = new Account(a.name, !opts.noSublistCache);
+        this.accounts.set(a.name, acc);
+      }
+      acc.limits = a.limits;
+      acc.jetstreamLimits = a.jetstream;
+      acc.exports = a.exports;
+      acc.imports = a.imports;
+      acc.mappings = compileMappings(a.mappings, errors);
+      acc.updatedAt = now;
+    }
+    this.globalAccount.mappings = compileMappings(opts.mappings, errors);
+    // Without configured accounts, JetStream (when on) is the global account's, unlimited.
+    this.globalAccount.jetstreamLimits = opts.accounts.length === 0 ? { maxMemory: -1, maxStore: -1, maxStreams: -1, maxConsumers: -1 } : null;
+    return removed;
+  }
+
+  /**
+   * What in reloaded options would fail when applied and that the config reader does not
+   * check (mapping destinations, import `to` subjects), in start()'s words; null when none.
+   */
+  reloadProblems(opts: ServerOptions): string | null {
+    const errors: string[] = [];
+    compileMappings(opts.mappings, errors);
+    for (const a of opts.accounts) {
+      compileMappings(a.mappings, errors);
+      for (const im of a.imports) {
+        const problem = importRouteProblem(im);
+        if (problem !== null) errors.push(`account ${JSON.stringify(a.name)}: ${problem}`);
       }
     }
-    return out;
+    return errors.length > 0 ? errors.join("\n") : null;
+  }
+
+  /** An account removed by a reload: its imports, service routes and JetStream go. */
+  #dropAccount(acc: Account): void {
+    removeImports(acc);
+    if (acc.responseSub !== null) {
+      (acc.responseSub.conn as InternalClient).unsubscribe(acc.responseSub);
+      acc.responseSub = null;
+    }
+    acc.responses.clear();
+    this.jetstream?.forgetAccount(acc);
   }
 
   /** The system account: the operator's, the configured one, or `$SYS`; null when disabled. */
@@ -362,16 +396,35 @@ export class Server {
   }
 
   /**
-   * Takes reloaded options (config/reload.ts has checked that nothing unreloadable changed):
-   * limits and INFO for new connections, the closed-connections bound, auth settings.
-   * Existing connections keep the limits they were accepted with, as in the reference.
+   * Takes reloaded options (config/reload.ts has checked that nothing unreloadable changed,
+   * reloadProblems that they apply): limits and INFO for new connections, the closed-
+   * connections bound, accounts (with their imports, mappings and JetStream), users and TLS.
+   * Existing connections keep the limits they were accepted with, as in the reference; their
+   * authorization is re-checked by recheckClients, which must follow at once.
    */
   applyOptions(opts: ServerOptions): void {
     this.opts = opts;
+    // Operator mode: accounts come from JWTs, and operator settings are not reloadable.
+    if (this.operator === null) {
+      const errors: string[] = [];
+      const removed = this.#configureAccounts(opts, errors);
+      assert(errors.length === 0, `reload applied with problems: ${errors.join("; ")}`);
+      for (const acc of removed) this.#dropAccount(acc);
+      // Imports wired again over the new exports (the reference's configureAccounts(true)).
+      for (const acc of this.accounts.values()) {
+        const problems = installImports(this, acc, (name) => this.accounts.get(name));
+        assert(problems.length === 0, `reload wired imports with problems: ${problems.join("; ")}`);
+      }
+      for (const acc of this.accounts.values()) this.accountChanged(acc);
+    }
     this.#configureAuth(opts);
+    this.authTimeoutMs = authTimeoutMsOf(opts);
+    this.#bunTls = bunTlsOptions(opts);
     this.closedClients.max = opts.maxClosedClients;
     this.#infoTemplate.auth_required = this.authRequired && opts.noAuthUser === "";
     this.#infoTemplate.max_payload = opts.maxPayloadBytes;
+    this.#infoTemplate.tls_required = opts.tls !== null;
+    this.#infoTemplate.tls_verify = opts.tls?.verify ?? false;
     this.#info = new ClientInfoEncoder(this.#infoTemplate);
     this.configLoadTime = new Date();
     for (const conn of this.connections.values()) {
@@ -381,27 +434,80 @@ export class Server {
   }
 
   /**
-   * Re-checks every authenticated client against the current authorization (after a
-   * reload) and closes, with `Authorization Violation`, those no longer allowed. Resolves
-   * with the number closed.
+   * Re-checks every client after a reload, as the reference's reloadAuthorization: a client
+   * whose user is gone or now belongs to another account is closed (it reconnects into the
+   * right one); the others are authenticated again, and those who no longer pass are closed
+   * with `Authorization Violation`; the rest take their user's new permissions, losing the
+   * subscriptions these no longer allow. Resolves with the number of clients closed. (Changed
+   * pinned_certs apply to new connections only, as in the reference 2.9.)
+   *
+   * JWT logins are not re-checked: operator settings cannot change by reload. (The reference
+   * 2.9 closes every JWT client on any reload, its users lookup not finding them; they
+   * reconnect. We keep them.)
    */
   async recheckClients(): Promise<number> {
     let closed = 0;
-    const pending: Promise<void>[] = [];
+    const staying: ClientConnection[] = [];
     for (const conn of [...this.connections.values()]) {
-      if (conn.closed || !conn.connectReceived || conn.awaitingAuth) continue;
-      const verdict = this.authenticate(conn);
-      const decide = (v: ClientVerdict): void => {
-        if (v !== false || conn.closed) return;
+      if (conn.closed || !conn.connectReceived || conn.awaitingAuth || conn.jwtLogin !== null) continue;
+      if (this.#movedAccount(conn)) {
         closed++;
-        conn.authViolation();
+        conn.close(ClosedReason.clientClosed);
+      } else staying.push(conn);
+    }
+    const pending: Promise<void>[] = [];
+    for (const conn of staying) {
+      const decide = (v: ClientVerdict): void => {
+        if (conn.closed) return;
+        if (v === false) {
+          closed++;
+          conn.authViolation();
+          return;
+        }
+        const user = v.user;
+        const account = user === null || user.account === "" ? this.globalAccount : this.accounts.get(user.account);
+        if (account !== conn.account) {
+          // Mapped to another user now (verify_and_map): into its account by reconnecting.
+          closed++;
+          conn.close(ClosedReason.clientClosed);
+          return;
+        }
+        conn.user = user;
+        if (user !== null) conn.reauthorize(this.#permissionsOf(user));
       };
+      const verdict = this.#stillAuthenticated(conn) ?? this.authenticate(conn);
       if (verdict instanceof Promise) pending.push(verdict.then(decide, () => decide(false)));
       else decide(verdict);
     }
     await Promise.all(pending);
     this.flushDirty();
     return closed;
+  }
+
+  /**
+   * Whether a reload moved the client's user: gone, or now in another account (the
+   * reference's clientHasMovedToDifferentAccount). Token and single-user clients never move.
+   */
+  #movedAccount(conn: ClientConnection): boolean {
+    const before = conn.user;
+    if (before === null) return false;
+    const now = before.nkey !== "" ? this.authenticator.nkeyUser(before.nkey) : this.authenticator.user(before.user);
+    if (now === undefined) return true;
+    const account = now.account === "" ? this.globalAccount : this.accounts.get(now.account);
+    return account !== conn.account;
+  }
+
+  /**
+   * The client's verdict without authenticating it again, when its user's credentials are
+   * those it passed with (the same password or bcrypt hash, nkey and connection types): a
+   * reload then costs no bcrypt per client. Null when it must be authenticated again.
+   */
+  #stillAuthenticated(conn: ClientConnection): ClientVerdict | null {
+    const before = conn.user;
+    if (before === null || (this.opts.tls?.verifyAndMap ?? false)) return null;
+    const now = before.nkey !== "" ? this.authenticator.nkeyUser(before.nkey) : this.authenticator.user(before.user);
+    if (now === undefined || now.password !== before.password || !Bun.deepEquals(now.allowedConnectionTypes, before.allowedConnectionTypes)) return null;
+    return { user: now };
   }
 
   // ---- Connections -------------------------------------------------------------------------
@@ -441,6 +547,8 @@ export class Server {
       // The client's TLS handshake comes next; authentication waits for it.
       if (this.logger.debugEnabled) this.logger.debug(`${conn.description} - Starting TLS client connection handshake`);
       conn.tlsHandshaking = true;
+      conn.tlsVerify = tls.verify;
+      conn.tlsHandshakeFirst = tls.handshakeFirst;
       conn.tlsDeadlineMs = now + tls.timeoutMs;
       conn.socket = upgradeToTls(this, conn, this.#bunTls!);
       return;
@@ -457,18 +565,27 @@ export class Server {
 
   /** TLS is up: INFO now when it was held back (handshake_first), then authentication. */
   afterTlsHandshake(conn: ClientConnection): void {
-    if (this.opts.tls!.handshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
+    if (conn.tlsHandshakeFirst) conn.sendDirect(this.#info.forClient(conn.cid, conn.host, conn.nonce));
     this.#startAuthTimer(conn, Date.now());
   }
 
-  /** Whether a TLS client's certificate is one of `pinned_certs` (when configured). */
+  /**
+   * Whether a TLS client's certificate is one of `pinned_certs` (when configured): the hex
+   * SHA-256 of its DER SubjectPublicKeyInfo, as the reference's matchesPinnedCert.
+   */
   tlsPeerAllowed(conn: ClientConnection): boolean {
     const pinned = this.opts.tls?.pinnedCerts ?? [];
     if (pinned.length === 0) return true;
     const cert = conn.socket.getPeerX509Certificate?.();
-    if (cert === undefined || cert === null) return false;
-    const digest = new Bun.CryptoHasher("sha256").update(cert.raw).digest("hex");
-    return pinned.includes(digest);
+    if (cert === undefined || cert === null) {
+      this.logger.debug(`${conn.description} - Failed pinned cert test as client did not provide a certificate`);
+      return false;
+    }
+    const spki = cert.publicKey.export({ type: "spki", format: "der" });
+    const keyId = new Bun.CryptoHasher("sha256").update(spki).digest("hex");
+    if (pinned.includes(keyId)) return true;
+    this.logger.debug(`${conn.description} - Failed pinned cert test for key id: ${keyId}`);
+    return false;
   }
 
   #startAuthTimer(conn: ClientConnection, now: number): void {
@@ -520,10 +637,21 @@ export class Server {
       conn.close(ClosedReason.authViolation);
       return false;
     }
+    conn.user = user;
     if (user !== null) {
       conn.authUser = user.nkey !== "" ? `Nkey ${JSON.stringify(user.nkey)}` : `User ${JSON.stringify(user.user)}`;
     }
-    return conn.bind(account, user === null ? null : (this.#userPermissions.get(user) ?? null));
+    return conn.bind(account, user === null ? null : this.#permissionsOf(user));
+  }
+
+  /**
+   * The compiled permissions of a configured user. A user entry of the configuration before a
+   * reload (a bcrypt check that was still running) gets its own compiled copy, never none.
+   */
+  #permissionsOf(user: UserEntry): Permissions | null {
+    const perms = this.#userPermissions.get(user);
+    if (perms !== undefined) return perms;
+    return user.permissions === null ? null : new Permissions(user.permissions);
   }
 
   /** Logs an authentication failure as the reference does (authViolation). */
@@ -650,4 +778,27 @@ export function formatUrls(scheme: string, host: string, port: number): string[]
 /** An account's configured JetStream limits in JetStream's terms (-1: unlimited). */
 function jsLimitsFor(l: { maxMemory: number; maxStore: number; maxStreams: number; maxConsumers: number }): JsLimits {
   return { ...unlimited, maxMemory: l.maxMemory, maxStore: l.maxStore, maxStreams: l.maxStreams, maxConsumers: l.maxConsumers };
+}
+
+/** Compiles subject mappings; those that do not compile are reported in `errors`. */
+function compileMappings(entries: MappingEntry[], errors: string[]): SubjectMapping[] | null {
+  if (entries.length === 0) return null;
+  const out: SubjectMapping[] = [];
+  for (const m of entries) {
+    try {
+      out.push(new SubjectMapping(m.source, m.destinations));
+    } catch (e) {
+      errors.push(`mapping ${JSON.stringify(m.source)}: ${(e as Error).message}`);
+    }
+  }
+  return out;
+}
+
+/** Bun's TLS options for client connections from `tls {}`; null for plain TCP. */
+function bunTlsOptions(opts: ServerOptions): TLSOptions | null {
+  const t = opts.tls;
+  if (t === null) return null;
+  const o: TLSOptions = { cert: t.cert, key: t.key, requestCert: t.verify, rejectUnauthorized: t.verify };
+  if (t.ca !== "") o.ca = t.ca;
+  return o;
 }

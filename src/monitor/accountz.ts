@@ -8,7 +8,8 @@ import { sublistStatsOf } from "./sublist_stats.ts";
 
 export function accountz(server: Server, q: URLSearchParams): Record<string, unknown> {
   const name = q.get("acc") ?? "";
-  const head = { server_id: server.id, now: rfc3339(preciseNowMs()) };
+  const head: Record<string, unknown> = { server_id: server.id, now: rfc3339(preciseNowMs()) };
+  if (server.system !== null) head.system_account = server.system.account.name;
   const accounts = server.accountList();
   if (name === "") return { ...head, accounts: accounts.map((a) => a.name) };
   const acc = accounts.find((a) => a.name === name);

@@ -361,7 +361,7 @@ export class Server {
 
   /** Accounts known to the server (for monitoring); the global one until accounts exist. */
   accountList(): Account[] {
-    return [this.globalAccount];
+    return [...this.accounts.values()];
   }
 
   /** Authentication from the options (at start and on reload). */

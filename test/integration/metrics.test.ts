@@ -18,8 +18,12 @@ async function scrape(): Promise<{ families: Map<string, Family>; contentType: s
   return { families: parsePrometheusText(await r.text()), contentType: r.headers.get("content-type") };
 }
 
+let internalSubs = 0;
+
 beforeAll(async () => {
   server = await startServer({ args: ["-m", "-1"], config: 'max_pending: 1048576\nwrite_deadline: "1s"\n' });
+  // The server's own subscriptions (its system account's) before any client.
+  internalSubs = sampleValue((await scrape()).families, "nats_server_subscriptions")!;
   for (let i = 0; i < 3; i++) {
     const nc = await connect({ servers: server.url });
     nc.subscribe("m.a");
@@ -52,7 +56,7 @@ describe("/metrics", () => {
     const { families } = await scrape();
     expect(sampleValue(families, "nats_server_connections")).toBe(3);
     expect(sampleValue(families, "nats_server_connections_total")).toBe(3);
-    expect(sampleValue(families, "nats_server_subscriptions")).toBe(6);
+    expect(sampleValue(families, "nats_server_subscriptions")).toBe(internalSubs + 6);
     expect(sampleValue(families, "nats_server_messages_received_total")).toBe(N);
     // Each of the 3 clients subscribes to m.a (echo on): every message reaches all three.
     expect(sampleValue(families, "nats_server_messages_sent_total")).toBe(3 * N);

@@ -24,9 +24,13 @@ async function json(path: string): Promise<Record<string, any>> {
   return (await r.json()) as Record<string, any>;
 }
 
+/** The server's own subscriptions (the system account's, as in the reference) before any client. */
+let internalSubs = 0;
+
 beforeAll(async () => {
   server = await startServer({ args: ["-m", "-1"] });
   base = server.monitorUrl!;
+  internalSubs = ((await (await fetch(`${base}/varz`)).json()) as { subscriptions: number }).subscriptions;
   for (let i = 0; i < 3; i++) {
     const nc = await connect({ servers: server.url, name: `client-${i}` });
     nc.subscribe(`foo.${i}`);
@@ -50,7 +54,7 @@ describe("with 3 clients × 2 subscriptions and N messages", () => {
     expect(v.server_id).toMatch(/^N[A-Z0-9]{55}$/);
     expect(v.connections).toBe(3);
     expect(v.total_connections).toBe(3);
-    expect(v.subscriptions).toBe(6);
+    expect(v.subscriptions).toBe(internalSubs + 6);
     expect(v.in_msgs).toBe(N);
     expect(v.out_msgs).toBe(N);
     expect(v.in_bytes).toBe(N * PAYLOAD.length);
@@ -128,8 +132,8 @@ describe("with 3 clients × 2 subscriptions and N messages", () => {
 
   test("/subsz counts subscriptions; subs=1 with test= lists those a subject reaches", async () => {
     const s = await json("/subsz");
-    expect(s.num_subscriptions).toBe(6);
-    expect(s.num_inserts).toBe(6);
+    expect(s.num_subscriptions).toBe(internalSubs + 6);
+    expect(s.num_inserts).toBe(internalSubs + 6);
     expect(s.num_removes).toBe(0);
     expect(s.server_id).toBeUndefined();
     const t = await json("/subsz?subs=1&test=foo.1");
@@ -150,7 +154,8 @@ describe("with 3 clients × 2 subscriptions and N messages", () => {
       { acc: "$G", conns: 3, leafnodes: 0, total_conns: 3, sent: { msgs: N, bytes: N * PAYLOAD.length }, received: { msgs: N, bytes: N * PAYLOAD.length }, slow_consumers: 0 },
     ]);
     const z = await json("/accountz");
-    expect(z.accounts).toEqual(["$G"]);
+    expect(z.system_account).toBe("$SYS");
+    expect(z.accounts).toEqual(["$G", "$SYS"]);
     const d = await json("/accountz?acc=$G");
     expect(d.account_detail).toMatchObject({ account_name: "$G", client_connections: 3, subscriptions: 6, jetstream_enabled: false });
     expect(d.account_detail.sublist_stats.num_subscriptions).toBe(6);

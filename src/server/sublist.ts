@@ -121,6 +121,15 @@ export class Sublist {
 
   #root = new SublistLevel();
   #cache: Map<string, SublistResult> | null;
+  /**
+   * JetStream ack subjects (`$JS.ACK.<stream>.<consumer>.<5 numbers>`) are unique per message,
+   * but while no subscription looks at their tokens past the consumer (#ackSensitive === 0)
+   * they all match alike: results are cached by `<first four tokens>|<token count>` for one
+   * sublist generation.
+   */
+  #ackCache = new Map<string, SublistResult>();
+  #ackCacheGeneration = -1;
+  #ackSensitive = 0;
 
   constructor(useCache = true) {
     this.#cache = useCache ? new Map() : null;
@@ -161,6 +170,7 @@ export class Sublist {
     }
     this.count++;
     this.inserts++;
+    if (isAckSensitive(tokens)) this.#ackSensitive++;
     this.#invalidate(sub.subject);
     if (this.onInsert !== null) this.onInsert(sub);
   }
@@ -201,6 +211,7 @@ export class Sublist {
     }
     this.count--;
     this.removes++;
+    if (isAckSensitive(tokens)) this.#ackSensitive--;
     this.#invalidate(sub.subject);
     return true;
   }
@@ -208,6 +219,22 @@ export class Sublist {
   /** The subscriptions a message published on `subject` reaches. */
   match(subject: string): SublistResult {
     this.matches++;
+    if (this.#ackSensitive === 0 && subject.charCodeAt(0) === 36 /* $ */ && subject.startsWith("$JS.ACK.")) {
+      const key = ackCacheKey(subject);
+      if (key !== null) {
+        if (this.#ackCacheGeneration !== this.generation) {
+          this.#ackCache.clear();
+          this.#ackCacheGeneration = this.generation;
+        }
+        let r = this.#ackCache.get(key);
+        if (r === undefined) {
+          r = this.#matchTokens(subject.split("."));
+          if (this.#ackCache.size > 1024) this.#ackCache.clear();
+          this.#ackCache.set(key, r);
+        }
+        return r;
+      }
+    }
     const cache = this.#cache;
     if (cache !== null) {
       const hit = cache.get(subject);
@@ -216,15 +243,7 @@ export class Sublist {
         return hit;
       }
     }
-    const tokens = subject.split(".");
-    let result: SublistResult;
-    // Empty tokens never match (the reference returns an empty result).
-    if (tokens.some((t) => t.length === 0)) result = emptyResult;
-    else {
-      const c = new Collector();
-      matchLevel(this.#root, tokens, 0, c);
-      result = c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
-    }
+    const result = this.#matchTokens(subject.split("."));
     // Subjects used once by construction (JetStream ack replies) would only push useful
     // entries out of the cache: they are matched but not cached.
     if (cache !== null && !isOneShotSubject(subject)) {
@@ -232,6 +251,14 @@ export class Sublist {
       if (cache.size > sublistCacheMax) this.#sweep(cache);
     }
     return result;
+  }
+
+  #matchTokens(tokens: string[]): SublistResult {
+    // Empty tokens never match (the reference returns an empty result).
+    if (tokens.some((t) => t.length === 0)) return emptyResult;
+    const c = new Collector();
+    matchLevel(this.#root, tokens, 0, c);
+    return c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
   }
 
   /** Drops the oldest entries (Map iteration is insertion order). */
@@ -308,4 +335,36 @@ function matchLevel(start: SublistLevel, tokens: string[], from: number, c: Coll
 /** `$JS.ACK.…` subjects: unique per delivered message. (Inboxes are not: a pull request's reply takes a whole batch.) */
 function isOneShotSubject(subject: string): boolean {
   return subject.charCodeAt(0) === 36 /* $ */ && subject.startsWith("$JS.ACK.");
+}
+
+/**
+ * Could this subscription (tokens) tell two ack subjects of one consumer apart? Only if it can
+ * match `$JS.ACK.…` at all and has a token other than a final `>` past the consumer name.
+ */
+function isAckSensitive(tokens: string[]): boolean {
+  if (tokens.length <= 4) return false;
+  const t0 = tokens[0];
+  const t1 = tokens[1];
+  if (t0 === ">" || (t0 !== "$JS" && t0 !== "*")) return false;
+  if (t1 === ">") return false;
+  if (t1 !== "ACK" && t1 !== "*") return false;
+  if (tokens[2] === ">" || tokens[3] === ">") return false;
+  return tokens[4] !== ">";
+}
+
+/** `$JS.ACK.<stream>.<consumer>|<token count>`, or null when it has fewer than five tokens. */
+function ackCacheKey(subject: string): string | null {
+  let dots = 0;
+  let cut = -1;
+  let last = -1;
+  for (let i = 0; i < subject.length; i++) {
+    if (subject.charCodeAt(i) === 46) {
+      if (i === last + 1) return null; // an empty token: the full match says no
+      last = i;
+      dots++;
+      if (dots === 4) cut = i;
+    }
+  }
+  if (cut < 0 || last === subject.length - 1) return null;
+  return `${subject.slice(0, cut)}|${dots + 1}`;
 }

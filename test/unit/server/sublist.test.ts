@@ -501,3 +501,44 @@ describe("subject rules (reference sublist.go and its tests)", () => {
     expect(subjectIsLiteral("a.>.b")).toBe(false);
   });
 });
+
+describe("JetStream ack subjects (cached by stream and consumer while nothing looks past them)", () => {
+  const ack = (n: number): string => `$JS.ACK.S.C.1.${n}.${n}.1765075000000000000.0`;
+
+  test("every ack subject of a consumer reaches its ack subscription and the wide wildcards", () => {
+    const s = new Sublist(true);
+    const mine = sub("$JS.ACK.S.C.>");
+    const all = sub(">");
+    const other = sub("$JS.ACK.S.D.>");
+    for (const x of [mine, all, other]) s.insert(x);
+    for (let n = 1; n <= 50; n++) expect(shape(s.match(ack(n))).psubs).toEqual(sids(mine, all));
+    expect(s.cacheSize).toBe(0); // one-shot subjects stay out of the main cache
+  });
+
+  test("a subscription that looks past the consumer name is honoured (the shortcut turns off)", () => {
+    const s = new Sublist(true);
+    const mine = sub("$JS.ACK.S.C.>");
+    s.insert(mine);
+    expect(shape(s.match(ack(7))).psubs).toEqual(sids(mine));
+    const picky = sub("$JS.ACK.S.C.1.7.>");
+    s.insert(picky);
+    expect(shape(s.match(ack(7))).psubs).toEqual(sids(mine, picky));
+    expect(shape(s.match(ack(8))).psubs).toEqual(sids(mine));
+    const star = sub("*.ACK.*.*.*.9.*.*.*");
+    s.insert(star);
+    expect(shape(s.match(ack(9))).psubs).toEqual(sids(mine, star));
+    s.remove(picky);
+    s.remove(star);
+    expect(shape(s.match(ack(7))).psubs).toEqual(sids(mine));
+    expect(shape(s.match(ack(9))).psubs).toEqual(sids(mine));
+  });
+
+  test("empty tokens never match, cached or not", () => {
+    const s = new Sublist(true);
+    const mine = sub("$JS.ACK.S.C.>");
+    s.insert(mine);
+    expect(shape(s.match(ack(1))).psubs).toEqual(sids(mine));
+    expect(shape(s.match("$JS.ACK.S.C.1..2")).psubs).toEqual([]);
+    expect(shape(s.match("$JS.ACK.S.C.1.")).psubs).toEqual([]);
+  });
+});

@@ -143,14 +143,8 @@ export class OperatorMode {
     if (known !== undefined) return known;
     const jwt = this.resolver.fetch(publicKey);
     if (jwt === null) return "account missing";
-    let claims: AccountClaims;
-    try {
-      claims = verifyAccountJwt(jwt, this.trust, Date.now());
-    } catch (e) {
-      if (!(e instanceof JwtError)) throw e;
-      return e.message;
-    }
-    if (claims.sub !== publicKey) return accountValidationFailed;
+    const claims = this.#verify(publicKey, jwt);
+    if (typeof claims === "string") return claims;
     const account = new Account(publicKey, !this.server.opts.noSublistCache);
     this.#apply(account, jwt, claims);
     this.server.accounts.set(publicKey, account);
@@ -168,20 +162,25 @@ export class OperatorMode {
     const account = this.server.accounts.get(publicKey);
     if (account === undefined) return "account missing";
     if (account.jwtState !== null && account.jwtState.jwt === jwt && !account.jwtState.deleted) return null;
-    let claims: AccountClaims;
-    try {
-      claims = verifyAccountJwt(jwt, this.trust, Date.now());
-    } catch (e) {
-      if (!(e instanceof JwtError)) throw e;
-      return e.message;
-    }
-    if (claims.sub !== publicKey) return accountValidationFailed;
+    const claims = this.#verify(publicKey, jwt);
+    if (typeof claims === "string") return claims;
     const previous = account.jwtState?.claims ?? null;
     this.#apply(account, jwt, claims);
     this.#rewireImports();
     this.#refreshConnections(account, previous);
     this.server.accountChanged(account);
     return null;
+  }
+
+  /** The claims of an account's JWT when it is trusted, valid now and this account's; else why not. */
+  #verify(publicKey: string, jwt: string): AccountClaims | string {
+    try {
+      const claims = verifyAccountJwt(jwt, this.trust, Date.now());
+      return claims.sub === publicKey ? claims : accountValidationFailed;
+    } catch (e) {
+      if (!(e instanceof JwtError)) throw e;
+      return e.message;
+    }
   }
 
   /** The full resolver stored a JWT: an account in use follows it (DirAccResolver's change callback). */

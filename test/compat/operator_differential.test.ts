@@ -67,6 +67,31 @@ function clock(secondsOfDay: number): string {
   return [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, "0")).join(":");
 }
 
+/** Ours and the reference, started with the same config (a full resolver each its own directory). */
+class Pair {
+  ours: RunningServer | null = null;
+  reference: RunningServer | null = null;
+
+  async start(config: string): Promise<void> {
+    [this.ours, this.reference] = await Promise.all([
+      startServer({ config }),
+      startServer({ config: config.replace(/dir: "([^"]+)"/, 'dir: "$1-ref"'), binary: referenceBinary! }),
+    ]);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.ours?.stop(), this.reference?.stop()]);
+  }
+
+  /** Runs `scenario` on both servers (ours first), expects the same result, returns it. */
+  async same(scenario: (s: RunningServer) => Promise<unknown>): Promise<unknown> {
+    const a = await scenario(this.ours!);
+    const b = await scenario(this.reference!);
+    expect(a).toEqual(b as never);
+    return b;
+  }
+}
+
 let op: Operator;
 let app: TestAccount;
 let invalid: TestAccount;
@@ -74,7 +99,7 @@ let bare: TestAccount;
 let barePayload: TestAccount;
 const scopedKey = createAccount();
 const plainSigner = createAccount();
-const fixtures: { ours: RunningServer | null; reference: RunningServer | null } = { ours: null, reference: null };
+const pair = new Pair();
 
 d("operator-mode decisions: ours vs the reference", () => {
   beforeAll(async () => {
@@ -91,25 +116,17 @@ d("operator-mode decisions: ours vs the reference", () => {
     bare = rawAccount("BARE", { conn: -1 });
     barePayload = rawAccount("BAREPAYLOAD", { conn: -1, subs: -1 });
     const config = op.config([app, invalid, bare, barePayload], "full");
-    [fixtures.ours, fixtures.reference] = await Promise.all([startServer({ config }), startServer({ config: config.replace(/dir: "([^"]+)"/, 'dir: "$1-ref"'), binary: referenceBinary! })]);
+    await pair.start(config);
   });
 
   afterAll(async () => {
-    await Promise.all([fixtures.ours?.stop(), fixtures.reference?.stop()]);
+    await pair.stop();
   });
-
-  /** Runs `scenario` on both servers (ours first) and compares. */
-  async function same(scenario: (s: RunningServer) => Promise<unknown>): Promise<unknown> {
-    const a = await scenario(fixtures.ours!);
-    const b = await scenario(fixtures.reference!);
-    expect(a).toEqual(b as never);
-    return b;
-  }
 
   test("scoped signing keys: a user with its own permissions is refused; the template applies", async () => {
     const withPerms = await op.user(app, { pub: { allow: [">"] } }, "own", { signer: scopedKey, scoped: true });
     const plain = await op.user(app, {}, "plain", { signer: scopedKey, scoped: true });
-    const got = await same(async (s) => ({
+    const got = await pair.same(async (s) => ({
       withPerms: await rawSession(s, withPerms),
       plain: await rawSession(s, plain, ["SUB write.x 1", "SUB read.x 2", "PUB read.x 1\r\nr"]),
     }));
@@ -133,7 +150,7 @@ d("operator-mode decisions: ours vs the reference", () => {
       // Started earlier today, ends tomorrow.
       overnightAfter: await window(s - 600, s - 1200),
     };
-    await same(async (srv) => Object.fromEntries(await Promise.all(Object.entries(users).map(async ([k, u]) => [k, await rawSession(srv, u)]))));
+    await pair.same(async (srv) => Object.fromEntries(await Promise.all(Object.entries(users).map(async ([k, u]) => [k, await rawSession(srv, u)]))));
   });
 
   test("pushed account JWTs: older, untrusted, expired, invalid; logins with them", async () => {
@@ -148,7 +165,7 @@ d("operator-mode decisions: ours vs the reference", () => {
     const userOf = async (key: ReturnType<typeof createAccount>): Promise<TestUser> => op.user({ name: "X", key, pub: key.getPublicKey(), jwt: "" }, {}, "u");
     const strangerUser = await userOf(stranger);
     const expiredUser = await userOf(expired);
-    await same(async (s) => {
+    await pair.same(async (s) => {
       const sys = await connectCreds(s.url, op.sysUser);
       try {
         const out: Record<string, unknown> = {};
@@ -169,7 +186,7 @@ d("operator-mode decisions: ours vs the reference", () => {
 
   test("an account JWT that does not validate is not used", async () => {
     const u = await op.user(invalid, {}, "u");
-    await same(async (s) => rawSession(s, u));
+    await pair.same(async (s) => rawSession(s, u));
   });
 
   test("limits left out of account and user JWTs are 0: no subscription, no payload", async () => {
@@ -186,7 +203,7 @@ d("operator-mode decisions: ours vs the reference", () => {
     };
     // The reference sends that -ERR from a goroutine: before or after the login's PONG.
     const unordered = (text: string): string[] => text.split("\r\n").sort();
-    await same(async (s) => ({
+    await pair.same(async (s) => ({
       accountWithoutSubs: unordered(await rawSession(s, users.accountWithoutSubs, [], 300)),
       userWithoutSubs: unordered(await rawSession(s, users.userWithoutSubs, [], 300)),
       accountWithoutPayload: await rawSession(s, users.accountWithoutPayload, ["SUB a 1", "PUB a 0\r\n", "PUB a 1\r\nx"]),
@@ -203,7 +220,7 @@ d("operator-mode decisions: ours vs the reference", () => {
     const acc: TestAccount = { ...before };
     const bySk = await op.user(acc, {}, "sk", { signer: sk });
     const byScope = await op.user(acc, {}, "scoped", { signer: scoped, scoped: true });
-    await same(async (s) => {
+    await pair.same(async (s) => {
       const sys = await connectCreds(s.url, op.sysUser);
       try {
         await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", before.jwt);
@@ -218,7 +235,6 @@ d("operator-mode decisions: ours vs the reference", () => {
         await Promise.all([c1.waitFor((x) => x.includes("PONG"), 3_000), c2.waitFor((x) => x.includes("PONG"), 3_000)]);
         c1.take();
         c2.take();
-        await Bun.sleep(1_100); // a new iat for the changed JWT
         const changed = await account([newScopedSigner(scoped, "r", { sub: { allow: ["b.>"] } })]);
         const reply = await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", changed.jwt);
         await Promise.all([c1.waitClosed(2_000).catch(() => undefined), c2.waitClosed(2_000).catch(() => undefined)]);
@@ -236,15 +252,14 @@ d("operator-mode decisions: ours vs the reference", () => {
 d("MEMORY resolver updates: ours vs the reference", () => {
   let mop: Operator;
   let mapp: TestAccount;
-  const servers: { ours: RunningServer | null; reference: RunningServer | null } = { ours: null, reference: null };
+  const servers = new Pair();
   beforeAll(async () => {
     mop = await Operator.create();
     mapp = await mop.account("MAPP");
-    const config = mop.config([mapp], "MEMORY");
-    [servers.ours, servers.reference] = await Promise.all([startServer({ config }), startServer({ config, binary: referenceBinary! })]);
+    await servers.start(mop.config([mapp], "MEMORY"));
   });
   afterAll(async () => {
-    await Promise.all([servers.ours?.stop(), servers.reference?.stop()]);
+    await servers.stop();
   });
 
   test("skipped for accounts not in use, applied to accounts in use, no generic subject", async () => {
@@ -252,7 +267,7 @@ d("MEMORY resolver updates: ours vs the reference", () => {
     const freshUser = await mop.user(fresh, {}, "f");
     const appUser = await mop.user(mapp, {}, "a");
     const stranger = await encodeAccount("MAPP", mapp.key, { limits: UNLIMITED }, { signer: createOperator() });
-    const run = async (s: RunningServer): Promise<unknown> => {
+    await servers.same(async (s) => {
       const sys = await connectCreds(s.url, mop.sysUser);
       try {
         const out: Record<string, unknown> = {};
@@ -270,23 +285,19 @@ d("MEMORY resolver updates: ours vs the reference", () => {
       } finally {
         await sys.close();
       }
-    };
-    const a = await run(servers.ours!);
-    const b = await run(servers.reference!);
-    expect(a).toEqual(b as never);
+    });
   }, 20_000);
 });
 
 d("account changes under connected users, deletes: ours vs the reference", () => {
   let dop: Operator;
-  const servers: { ours: RunningServer | null; reference: RunningServer | null } = { ours: null, reference: null };
+  const servers = new Pair();
   beforeAll(async () => {
     dop = await Operator.create();
-    const config = dop.config([], "full").replace(/dir: "([^"]+)" \}/, 'dir: "$1", allow_delete: true }');
-    [servers.ours, servers.reference] = await Promise.all([startServer({ config }), startServer({ config: config.replace(/dir: "([^"]+)"/, 'dir: "$1-ref"'), binary: referenceBinary! })]);
+    await servers.start(dop.config([], "full").replace(/dir: "([^"]+)" \}/, 'dir: "$1", allow_delete: true }'));
   });
   afterAll(async () => {
-    await Promise.all([servers.ours?.stop(), servers.reference?.stop()]);
+    await servers.stop();
   });
 
   test("bearer tokens disallowed, every user revoked, the account deleted", async () => {
@@ -296,17 +307,19 @@ d("account changes under connected users, deletes: ours vs the reference", () =>
     const bearer = await dop.user(first, { bearer_token: true }, "bearer");
     const plain = await dop.user(first, {}, "plain");
     const del = signRaw({ iat: nowSeconds(), iss: dop.key.getPublicKey(), sub: dop.key.getPublicKey(), nats: { type: "generic", version: 2, accounts: [key.getPublicKey()] } }, dop.key);
-    const run = async (s: RunningServer): Promise<unknown> => {
+    await servers.same(async (s) => {
       const sys = await connectCreds(s.url, dop.sysUser);
       const out: Record<string, unknown> = {};
-      const watch = async (u: TestUser, bearerLogin: boolean): Promise<{ read: () => string }> => {
+      const watch = async (u: TestUser, bearerLogin: boolean): Promise<{ read: () => Promise<string> }> => {
         const { c, info } = await connectRaw(s.port, null);
         const sig = bearerLogin ? undefined : Buffer.from(u.key.sign(encoder.encode(String(info.nonce)))).toString("base64url");
         c.write(`CONNECT ${JSON.stringify({ verbose: false, jwt: u.jwt, sig })}\r\nPING\r\n`);
         await c.waitFor((x) => x.includes("PONG"), 3_000);
         c.take();
         return {
-          read: () => {
+          // After the change: closed (bounded wait), or still open.
+          read: async () => {
+            await c.waitClosed(1_000).catch(() => undefined);
             const text = c.take().replace(/INFO [^\r]*\r\n/g, "").replace(/PING\r\n/g, "") + (c.closed ? "<closed>" : "<open>");
             c.close();
             return text;
@@ -316,32 +329,22 @@ d("account changes under connected users, deletes: ours vs the reference", () =>
       try {
         await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", first.jwt);
         let b = await watch(bearer, true);
-        await Bun.sleep(1_100);
         out.noBearer = await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", (await account({ limits: { ...UNLIMITED, disallow_bearer: true } })).jwt);
-        await Bun.sleep(300);
-        out.bearerAfter = b.read();
-        await Bun.sleep(1_100);
+        out.bearerAfter = await b.read();
         await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", (await account({})).jwt);
         b = await watch(plain, false);
-        await Bun.sleep(1_100);
         out.revokeAll = await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", (await account({ revocations: { "*": nowSeconds() } })).jwt);
-        await Bun.sleep(300);
-        out.revokedAfter = b.read();
-        await Bun.sleep(1_100);
+        out.revokedAfter = await b.read();
         await ask(sys, "$SYS.REQ.CLAIMS.UPDATE", (await account({})).jwt);
         const fresh = await dop.user(first, {}, "fresh");
         b = await watch(fresh, false);
         out.deleted = await ask(sys, "$SYS.REQ.CLAIMS.DELETE", del);
-        await Bun.sleep(300);
-        out.deletedAfter = b.read();
+        out.deletedAfter = await b.read();
         out.loginAfterDelete = await rawSession(s, await dop.user(first, {}, "later"));
         return out;
       } finally {
         await sys.close();
       }
-    };
-    const a = await run(servers.ours!);
-    const b = await run(servers.reference!);
-    expect(a).toEqual(b as never);
+    });
   }, 30_000);
 });

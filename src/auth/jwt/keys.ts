@@ -1,7 +1,7 @@
 // Public nkeys as the JWT checks use them: which kind a key is (by its prefix byte), and
 // signature verification by keys of a signing kind. The encoding and Ed25519 itself live in
 // ../nkeys.ts.
-import { NKeyPrefix, decodePublicKey, verifySignature } from "../nkeys.ts";
+import { NKeyPrefix, publicKeyPrefix, verifySignature } from "../nkeys.ts";
 
 export const KeyKind = {
   operator: "operator",
@@ -24,10 +24,8 @@ const kindByPrefix = new Map<number, KeyKindValue>([
 
 /** The kind of a public nkey, or null when it is not one (bad base32, CRC, length or prefix). */
 export function publicKeyKind(key: string): KeyKindValue | null {
-  if (typeof key !== "string" || key.length !== 56) return null;
-  const decoded = decodePublicKey(key);
-  if (decoded === null) return null;
-  return kindByPrefix.get(decoded.prefix) ?? null;
+  if (typeof key !== "string") return null;
+  return kindByPrefix.get(publicKeyPrefix(key)) ?? null;
 }
 
 export const isOperatorKey = (key: string): boolean => publicKeyKind(key) === KeyKind.operator;

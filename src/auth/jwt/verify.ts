@@ -9,6 +9,7 @@
 // reference's log text (a debug line, or for source and time windows an error line).
 import type { AccountClaims, ActivationClaims, Import, Permissions, StringList, UserClaims, UserPermissionLimits, UserScope } from "./claims.ts";
 import { decodeActivationClaims, decodeAccountClaims, decodeUserClaims } from "./decode.ts";
+import type { Permissions as ServerPermissions } from "../../config/options.ts";
 import { utf8Bytes } from "./encoding.ts";
 import { decodeSignature } from "../nkeys.ts";
 import { JwtError, JwtErrorId } from "./errors.ts";
@@ -142,23 +143,12 @@ export function checkNonceSignature(userKey: string, nonce: string | Uint8Array,
 // ---------------------------------------------------------------------------------------
 // Permissions.
 
-/** One direction's subjects, as the server's Permissions. null: no such list. */
-export interface SubjectPermission {
-  /**
-   * null: no allow list (everything not denied is allowed); [] (publish only): nothing is
-   * allowed — the reference builds an empty allow list for a present-but-empty publish
-   * `allow`, and for users with only `resp` permissions.
-   */
-  allow: string[] | null;
-  deny: string[] | null;
-}
-
-export interface EffectivePermissions {
-  publish: SubjectPermission | null;
-  subscribe: SubjectPermission | null;
-  /** allow_responses: replies to received requests, at most `maxMsgs` within `expiresMs`. */
-  response: { maxMsgs: number; expiresMs: number } | null;
-}
+/**
+ * The server permissions a user JWT grants (the config's shape, see config/options.ts). In a
+ * publish direction `allow: []` means nothing is allowed: the reference builds an empty allow
+ * list for a present-but-empty publish `allow`, and for users with only `resp` permissions.
+ */
+export type EffectivePermissions = ServerPermissions;
 
 /** Reference defaults for `resp` values left at 0 (DEFAULT_ALLOW_RESPONSE_*). */
 export const responseMaxMsgsDefault = 1;

@@ -30,7 +30,6 @@ export function publicKeyKind(key: string): KeyKindValue | null {
 
 export const isOperatorKey = (key: string): boolean => publicKeyKind(key) === KeyKind.operator;
 export const isAccountKey = (key: string): boolean => publicKeyKind(key) === KeyKind.account;
-export const isUserKey = (key: string): boolean => publicKeyKind(key) === KeyKind.user;
 
 /**
  * Verifies an Ed25519 signature by a public nkey of a signing kind (operator, account, user,

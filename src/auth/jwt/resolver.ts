@@ -485,14 +485,3 @@ export class DirResolver implements AccountResolver {
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
 }
-
-/** Decodes a stored account JWT for the server's use (resolver fetch + verifyAccountJwt). */
-export function storedAccountClaims(resolver: AccountResolver, accountKey: string): AccountClaims | null {
-  const jwt = resolver.fetch(accountKey);
-  if (jwt === null) return null;
-  try {
-    return decodeAccountClaims(jwt);
-  } catch {
-    return null;
-  }
-}

@@ -13,7 +13,7 @@ import type { Permissions as ServerPermissions } from "../../config/options.ts";
 import { utf8Bytes } from "./encoding.ts";
 import { decodeSignature } from "../nkeys.ts";
 import { JwtError, JwtErrorId } from "./errors.ts";
-import { isAccountKey, publicKeyKind, verifyWithPublicKey } from "./keys.ts";
+import { publicKeyKind, verifyWithPublicKey } from "./keys.ts";
 import { networkContains, parseCidr, parseIp } from "./cidr.ts";
 import { checkTimeWindows } from "./time_window.ts";
 import { unixSeconds, validateClaims, ValidationResults } from "./validate.ts";
@@ -557,9 +557,3 @@ function validateImportAlone(claim: Import, importer: string, nowMs: number): Va
   return validateClaims(wrapper, nowMs);
 }
 
-/** The account key a user JWT belongs to, without verifying anything (for routing lookups). */
-export function userAccountKey(user: UserClaims): string {
-  return user.nats.issuer_account !== "" ? user.nats.issuer_account : user.iss;
-}
-
-export { isAccountKey };

@@ -29,6 +29,12 @@ export const pingIntervalMs = 2 * 60_000;
 export const firstClientPingIntervalMs = 2_000;
 export const pingMaxOutstanding = 2;
 export const writeDeadlineMs = 10_000;
+/**
+ * A connection found over its subscription limit when its limits are applied (a JWT login,
+ * an account update) gets its -ERR after the current input and is closed this much later
+ * (the reference's applyAccountLimits).
+ */
+export const maxSubscriptionsCloseDelayMs = 20;
 export const lameDuckDurationMs = 2 * 60_000;
 export const lameDuckGracePeriodMs = 10_000;
 export const maxClosedClients = 10_000;

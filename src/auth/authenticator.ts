@@ -7,7 +7,7 @@
 // Pure: no sockets and no server state; the caller supplies the CONNECT fields, the nonce it
 // sent and, lazily, the client certificate's identities.
 import type { UserEntry } from "../config/options.ts";
-import { decodeSignature, verifySignature } from "./nkeys.ts";
+import { checkNonceSignature } from "./jwt/verify.ts";
 
 /** The CONNECT fields that carry credentials (wire spelling). */
 export interface Credentials {
@@ -57,10 +57,7 @@ function timingSafeEqualText(a: string, b: string): boolean {
 
 /** Checks a nonce signature the way the reference does (base64url, else standard base64). */
 export function nonceSigned(publicKey: string, nonce: string, sig: string): boolean {
-  if (sig === "") return false;
-  const bytes = decodeSignature(sig);
-  if (bytes === null) return false;
-  return verifySignature(publicKey, new TextEncoder().encode(nonce), bytes);
+  return checkNonceSignature(publicKey, nonce, sig) === null;
 }
 
 export interface AuthConfig {

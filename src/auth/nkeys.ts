@@ -1,8 +1,9 @@
 // NKey string encoding (nkeys strkey.go): prefix byte(s) + raw key + CRC-16/XMODEM
 // (little-endian), base32 (RFC 4648, no padding). Written here, small and exact. Signatures
-// are Ed25519 (@noble/ed25519).
+// are Ed25519 (@noble/ed25519): this file is the one place that verifies them.
 import { createHash } from "node:crypto";
 import * as ed from "@noble/ed25519";
+import { decodeBase64 } from "./jwt/encoding.ts";
 
 /** Prefix bytes of the key types (the first base32 character is the type letter). */
 export const NKeyPrefix = {
@@ -89,13 +90,14 @@ export function decodePublicKey(text: string): { prefix: number; key: Uint8Array
 ed.hashes.sha512 = (message: Uint8Array) => new Uint8Array(createHash("sha512").update(message).digest()) as Uint8Array<ArrayBuffer>;
 
 /**
- * Decodes a signature as the reference does: base64url without padding, falling back to
- * standard base64. Null when it is neither.
+ * Decodes a CONNECT `sig` as the reference does (auth.go): Go's RawURLEncoding, falling back
+ * to StdEncoding, with Go's acceptance rules. Null when it is neither.
  */
 export function decodeSignature(text: string): Uint8Array | null {
-  if (/^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1) return new Uint8Array(Buffer.from(text, "base64url"));
-  if (/^[A-Za-z0-9+/]*={0,2}$/.test(text) && text.length % 4 === 0) return new Uint8Array(Buffer.from(text, "base64"));
-  return null;
+  const raw = decodeBase64(text, false);
+  if (raw.ok) return raw.bytes;
+  const std = decodeBase64(text, true);
+  return std.ok ? std.bytes : null;
 }
 
 /** Verifies an Ed25519 signature by the public nkey `publicKey` (any type). False on any error. */

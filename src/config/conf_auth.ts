@@ -4,7 +4,9 @@
 // `trusted_keys`, `resolver`, `resolver_preload`). Error texts are the reference's
 // (opts.go parseAuthorization, parseUsers, parseUserPermissions, parseAccounts, …) where it
 // has one.
-import { readFileSync } from "node:fs";
+import { JwtError } from "../auth/jwt/errors.ts";
+import { operatorValues, parseResolverConfig, parseTrustedKeys, preloadJwt, readOperatorJwt, type ResolverConfig } from "../auth/jwt/operator_config.ts";
+import { DeleteMode } from "../auth/jwt/resolver.ts";
 import { isPublicKey, NKeyPrefix } from "../auth/nkeys.ts";
 import { subjectIsSubsetMatch } from "../auth/permissions.ts";
 import * as C from "../constants.ts";
@@ -609,99 +611,54 @@ export const onAccounts: Handler = (r, e) => {
 };
 
 // ---- operator mode -------------------------------------------------------------------------------
+// The values are read and checked by auth/jwt/operator_config.ts (the reference's rules and
+// texts); here they get the position of the entry they came from.
 
-/** `operator`: JWT files (or inline JWTs), one or a list. */
-export const onOperator: Handler = (r, e) => {
-  const jwts: string[] = [];
-  for (const v of asList(e.value)) {
-    if (typeof v !== "string") {
-      r.error(e, `operator: expected a file name or a JWT, got ${describe(v)}`);
-      return;
-    }
-    if (/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/.test(v.trim()) && v.trim().startsWith("eyJ")) {
-      jwts.push(v.trim());
-      continue;
-    }
-    try {
-      jwts.push(extractJwt(readFileSync(v, "utf8")));
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      r.error({ ...e, pos: { ...e.pos, col: 0 } }, `error parsing operator JWT: open ${v}: ${code === "ENOENT" ? "no such file or directory" : (err as Error).message}`);
-      return;
-    }
-  }
-  r.set("operatorJwts", [...r.opts.operatorJwts, ...jwts]);
-};
-
-/** The JWT of a file: bare, or between `-----BEGIN … JWT-----` lines (as nsc writes them). */
-export function extractJwt(text: string): string {
-  const m = /-{3,}[^\n]*JWT[^\n]*-{3,}\s*\n\s*([A-Za-z0-9_=.-]+)\s*\n/.exec(text);
-  if (m !== null) return m[1];
-  for (const line of text.split(/\r?\n/)) {
-    const t = line.trim();
-    if (t !== "" && !t.startsWith("#") && !t.startsWith("//")) return t;
-  }
-  return "";
+/** Reports a JwtError of operator_config at `at`; rethrows anything else. */
+function jwtConfigError(r: OptionsReader, at: Entry, err: unknown): void {
+  if (!(err instanceof JwtError)) throw err;
+  r.error(at, err.message);
 }
 
-export const onTrustedKeys: Handler = (r, e) => {
-  const keys: string[] = [];
-  for (const v of asList(e.value)) {
-    if (typeof v !== "string" || !isPublicKey(v, NKeyPrefix.operator)) {
-      r.error(e, `trust key ${JSON.stringify(typeof v === "string" ? v : describe(v))} required to be a valid public operator nkey`);
-      return;
-    }
-    keys.push(v);
+/** `operator`: one JWT file (plain or decorated) or an inline JWT. */
+export const onOperator: Handler = (r, e) => {
+  try {
+    const jwts = operatorValues(e.value).map((v) => readOperatorJwt(v).jwt.trim());
+    r.set("operatorJwts", [...r.opts.operatorJwts, ...jwts]);
+  } catch (err) {
+    jwtConfigError(r, { ...e, pos: { ...e.pos, col: 0 } }, err);
   }
-  r.set("trustedKeys", keys);
+};
+
+export const onTrustedKeys: Handler = (r, e) => {
+  try {
+    r.set("trustedKeys", parseTrustedKeys(e.value));
+  } catch (err) {
+    jwtConfigError(r, e, err);
+  }
 };
 
 export const onResolver: Handler = (r, e) => {
-  const v = e.value;
-  if (typeof v === "string") {
-    if (v.toUpperCase() === "MEMORY") r.set("resolver", { type: "memory", dir: "", allowDelete: false, hardDelete: false, limit: 0 });
-    else if (/^URL\(/i.test(v)) r.notYetSupported(e, "resolver URL(...)");
-    else r.error(e, `resolver: unsupported value ${JSON.stringify(v)}`);
+  let config: ResolverConfig;
+  try {
+    config = parseResolverConfig(e.value instanceof ConfMap ? Object.fromEntries(e.value) : e.value);
+  } catch (err) {
+    jwtConfigError(r, e, err);
     return;
   }
-  const map = asMap(r, e, "resolver");
-  if (map === undefined) return;
-  const res = { type: "full" as "memory" | "full" | "cache", dir: "", allowDelete: false, hardDelete: false, limit: 0 };
-  for (const { lower, entry } of blockEntries(map)) {
-    switch (lower) {
-      case "type": {
-        const t = (r.string(entry) ?? "").toLowerCase();
-        if (t === "full" || t === "memory") res.type = t;
-        else if (t === "cache") r.notYetSupported(entry, "resolver type cache");
-        else r.error(entry, `resolver: unknown type ${JSON.stringify(entry.value)}`);
-        break;
-      }
-      case "dir":
-        res.dir = r.string(entry) ?? "";
-        break;
-      case "allow_delete":
-        res.allowDelete = r.bool(entry) ?? false;
-        break;
-      case "hard_delete":
-        res.hardDelete = r.bool(entry) ?? false;
-        break;
-      case "limit":
-        res.limit = r.integer(entry) ?? 0;
-        break;
-      case "interval":
-      case "timeout":
-        // Peer synchronisation timings: nats-bun runs a single server, there are no peers.
-        r.duration(entry, lower, false);
-        break;
-      default:
-        if (!entry.map.usedAsVariable(entry.key)) r.unknownField(entry);
-    }
+  switch (config.type) {
+    case "url":
+      r.notYetSupported(e, "resolver URL(...)");
+      return;
+    case "cache":
+      r.notYetSupported(e, "resolver type cache");
+      return;
+    case "memory":
+      r.set("resolver", { type: "memory", dir: "", allowDelete: false, hardDelete: false, limit: 0 });
+      return;
+    case "full":
+      r.set("resolver", { type: "full", dir: config.dir, allowDelete: config.deleteMode !== DeleteMode.none, hardDelete: config.hardDelete, limit: config.limit });
   }
-  if (res.type === "full" && res.dir === "") {
-    r.error(e, "resolver: full resolver requires a dir");
-    return;
-  }
-  r.set("resolver", res);
 };
 
 export const onResolverPreload: Handler = (r, e) => {
@@ -709,13 +666,11 @@ export const onResolverPreload: Handler = (r, e) => {
   if (map === undefined) return;
   const preload = new Map(r.opts.resolverPreload);
   for (const { entry } of blockEntries(map)) {
-    const jwt = r.string(entry);
-    if (jwt === undefined) continue;
-    if (!isPublicKey(entry.key, NKeyPrefix.account)) {
-      r.error(entry, `resolver_preload: ${JSON.stringify(entry.key)} is not a valid public account nkey`);
-      continue;
+    try {
+      preload.set(entry.key, preloadJwt(entry.value).trim());
+    } catch (err) {
+      jwtConfigError(r, entry, err);
     }
-    preload.set(entry.key, jwt.trim());
   }
   r.set("resolverPreload", preload);
 };

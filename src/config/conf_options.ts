@@ -18,6 +18,8 @@ import * as C from "../constants.ts";
 import { ConfigError, ConfMap, parseConfigFile, type ConfValue } from "./conf_parser.ts";
 import { blockEntries, describe, formatDuration, OptionsReader, positionOf, type BoolField, type Entry, type Handler, type NumberField, type StringField } from "./conf_reader.ts";
 
+import { decodeOperatorClaims } from "../auth/jwt/decode.ts";
+import { checkOperatorMode } from "../auth/jwt/operator_config.ts";
 import { onAccounts, onAuthorization, onMappings, onOperator, onResolver, onResolverPreload, onTrustedKeys } from "./conf_auth.ts";
 import { onTls } from "./conf_tls.ts";
 
@@ -69,14 +71,16 @@ export function validateOptions(opts: ServerOptions): string | null {
   if (opts.maxPayloadBytes > opts.maxPendingBytes) {
     return `max_payload (${opts.maxPayloadBytes}) cannot be higher than max_pending (${opts.maxPendingBytes})`;
   }
-  const operatorMode = opts.operatorJwts.length > 0 || opts.trustedKeys.length > 0;
-  if (operatorMode) {
-    if (opts.users.length > 0 || opts.username !== "" || opts.authToken !== "") return "operators do not allow users to be configured directly";
-    if (opts.accounts.length > 0) return "operators do not allow Accounts to be configured directly";
-    if (opts.resolver === null && opts.resolverPreload.size === 0) return "operator mode requires an account resolver (resolver: MEMORY, or resolver { type: full, dir: … })";
-  } else if (opts.resolver !== null || opts.resolverPreload.size > 0) {
-    return "resolver requires an operator (operator or trusted_keys)";
-  }
+  const operatorProblem = checkOperatorMode({
+    operators: opts.operatorJwts.map((jwt) => decodeOperatorClaims(jwt)),
+    trustedKeys: opts.trustedKeys,
+    resolver: opts.resolver,
+    hasPreload: opts.resolverPreload.size > 0,
+    hasAccounts: opts.accounts.length > 0,
+    hasUsers: opts.users.length > 0 || opts.username !== "" || opts.authToken !== "",
+    systemAccount: opts.systemAccount,
+  });
+  if (operatorProblem !== null) return operatorProblem;
   const seen = new Set<string>();
   for (const u of opts.users) {
     const id = u.nkey !== "" ? u.nkey : u.user;

@@ -37,8 +37,6 @@ export class Account {
   imports: ImportEntry[] = [];
   /** Operator mode: what the account's JWT says (signing keys, revocations, …). */
   jwtState: AccountJwtState | null = null;
-  /** Operator mode: activation tokens this account holds for token-required exports. */
-  activations: { exporter: string; signer: string; subject: string; kind: "stream" | "service" }[] | null = null;
 
   // Wiring of imports (server/imports.ts)
   /** Publishes into this account what imports bring in (never handed to further imports). */

@@ -272,10 +272,14 @@ export class ClientConnection implements ParserSink {
       }
     }
     if (this.maxSubs >= 0 && (this.subs?.size ?? 0) >= this.maxSubs) {
-      this.sendErr(ProtoError.maxSubscriptions.text);
-      this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
-      this.close(ClosedReason.maxSubscriptionsExceeded);
-      return false;
+      // As the reference: what is being processed now goes first (the CONNECT's PING gets its
+      // PONG), then the -ERR, then the close.
+      setTimeout(() => {
+        if (this.closed) return;
+        this.sendErr(ProtoError.maxSubscriptions.text);
+        this.server.logger.error(`${this.description} - ${ProtoError.maxSubscriptions.text}`);
+        setTimeout(() => this.close(ClosedReason.maxSubscriptionsExceeded), C.maxSubscriptionsCloseDelayMs);
+      }, 0);
     }
     return true;
   }

@@ -1,43 +1,46 @@
-// Operator mode (decentralised JWT authentication): trusted operators, accounts from their
-// JWTs (through the resolver), users authenticated by a user JWT and the signature of the
-// INFO nonce, account changes applied live to connected clients.
+// Operator mode (decentralised JWT authentication), wired into the server: trusted operators,
+// the account resolver, accounts built from their JWTs, user JWT logins, and account changes
+// applied live to connected clients.
 //
-// The checks and their order are the reference's (auth.go processClientOrLeafAuthentication,
-// accounts.go updateAccountClaimsWithRefresh): the user JWT must verify and be current; its
-// issuer is its account or one of the account's signing keys (a scoped key imposes its
-// template's permissions and limits); the account JWT must be signed by a trusted operator
-// key and current; bearer tokens skip the nonce signature unless the account disallows them;
-// a revocation covers users issued at or before its time; `src` and `times` restrict where
-// and when users may connect. Failures are logged at debug level with the reason, as the
-// reference does; the client only sees `Authorization Violation`.
+// The decisions are auth/jwt's (the reference's texts and order, checked against nats-server
+// 2.9.10): verify.ts authenticates users and verifies account JWTs, resolver.ts stores and
+// answers pushed JWTs, operator_config.ts derives trust and the system account. This file
+// turns their verdicts into server state: Account limits, exports, imports (with activation
+// tokens), mappings; a connection's account, permissions, limits and expiry; and what happens
+// to connected users when their account changes (accounts.go updateAccountClaimsWithRefresh):
+//   revoked                         -ERR 'User Authentication Revoked', closed
+//   bearer token now disallowed     -ERR 'Authorization Violation', closed
+//   signing key removed, or its scope changed: closed without an -ERR
+//   account deleted                 -ERR 'Account Authentication Expired', closed
+//   otherwise                       the new permissions and limits apply
+// Refusals are logged with the reference's reason; the client only sees `Authorization
+// Violation`.
+import type { AccountClaims, Export, UserClaims, UserScope } from "../auth/jwt/claims.ts";
+import { decodeOperatorClaims } from "../auth/jwt/decode.ts";
+import { JwtError } from "../auth/jwt/errors.ts";
+import { operatorResolverKeys, preloadWarnings, systemAccountOf, trustFromOperators } from "../auth/jwt/operator_config.ts";
+import { DeleteMode, DirResolver, MemoryResolver, resolverExpiryCheckMs } from "../auth/jwt/resolver.ts";
 import {
-  claimsTimeProblem, decodeClaims, exportKind, JwtError, permissionsOfClaims, sourceAllowed, timesAllow, type AccountClaimsData,
-  type Claims, type OperatorClaimsData, type UserClaimsData, type UserScopeKey, type ActivationClaimsData,
-} from "../auth/jwt.ts";
-import { nonceSigned } from "../auth/authenticator.ts";
-import { Permissions } from "../auth/permissions.ts";
-import { subjectIsSubsetMatch } from "../auth/permissions.ts";
-import type { ExportEntry, ImportEntry, MappingEntry, Permissions as PermissionsConfig, ResponseType, ServerOptions } from "../config/options.ts";
+  accountLimitsOf, accountSigners, accountValidationFailed, authenticateUserJwt, checkActivation, userDisconnectOnAccountUpdate, userGrant,
+  verifyAccountJwt, type Trust,
+} from "../auth/jwt/verify.ts";
+import { Permissions, subjectIsSubsetMatch } from "../auth/permissions.ts";
+import type { ExportEntry, ImportEntry, ResponseType, ServerOptions } from "../config/options.ts";
 import { ClosedReason, ProtoError } from "../protocol/errors.ts";
 import { Account } from "./account.ts";
 import type { ClientConnection } from "./connection.ts";
 import { installImports } from "./imports.ts";
-import { makeResolver, type AccountResolver } from "./resolver.ts";
 import type { Server } from "./server.ts";
 import { SubjectMapping } from "./subject_transform.ts";
 
-/** What an account JWT says beyond limits, imports and exports. */
+/** What the server keeps of an account's JWT. */
 export interface AccountJwtState {
   jwt: string;
-  claims: Claims<AccountClaimsData>;
-  /** Signing keys: plain (null) or scoped (the scope). */
-  signingKeys: Map<string, UserScopeKey | null>;
-  /** User public key (or "*") → users issued at or before this time (seconds) are revoked. */
-  revocations: Map<string, number>;
-  defaultPermissions: PermissionsConfig | null;
-  disallowBearer: boolean;
-  /** 0 = does not expire. */
+  claims: AccountClaims;
+  /** When the account expires (its `exp`), ms; 0 = never. */
   expiresAtMs: number;
+  /** Deleted from the resolver: its users were disconnected and no one logs in again. */
+  deleted: boolean;
 }
 
 /** A client logged in with a user JWT. */
@@ -45,9 +48,11 @@ export interface JwtLogin {
   account: Account;
   publicKey: string;
   jwt: string;
-  claims: Claims<UserClaimsData>;
-  /** The key that signed the user JWT when it is one of the account's signing keys. */
+  claims: UserClaims;
+  /** The account signing key that signed the user; "" when the account's own key did. */
   signingKey: string;
+  /** That signing key's scope, when it is scoped. */
+  scope: UserScope | null;
   permissions: Permissions | null;
   /** -1 = unlimited. */
   maxSubs: number;
@@ -56,88 +61,92 @@ export interface JwtLogin {
   expiresAtMs: number;
 }
 
-function arrayOf<T>(v: T[] | null | undefined): T[] {
-  return Array.isArray(v) ? v.filter((x) => x !== null && x !== undefined) : [];
-}
+/** Default service response threshold (the reference's DEFAULT_SERVICE_EXPORT_RESPONSE_THRESHOLD). */
+const responseThresholdMsDefault = 2 * 60_000;
 
-/** Limits of a user JWT (or its scope) in the connection's terms; absent = unlimited. */
-function userLimit(v: number | undefined): number {
-  return typeof v === "number" ? v : -1;
-}
-
-/**
- * The operator's limits on the account JWT itself (the jwt library's blocking validation):
- * no more imports or exports than allowed, no wildcard exports unless allowed.
- */
-function accountLimitProblem(claims: Claims<AccountClaimsData>): string | null {
-  const n = claims.nats;
-  const limits = n.limits ?? {};
-  const imports = limits.imports ?? 0;
-  const exports = limits.exports ?? 0;
-  if (imports >= 0 && (n.imports?.length ?? 0) > imports) return "the account contains more imports than allowed by the operator";
-  if (exports >= 0 && (n.exports?.length ?? 0) > exports) return "the account contains more exports than allowed by the operator";
-  if (limits.wildcards === false && (n.exports ?? []).some((x) => typeof x.subject === "string" && /(^|\.)[*>](\.|$)/.test(x.subject))) {
-    return "the account contains wildcard exports that are not allowed by the operator";
-  }
-  return null;
+function present<T>(list: readonly (T | null)[] | null): T[] {
+  return list === null ? [] : list.filter((x): x is T => x !== null);
 }
 
 export class OperatorMode {
   readonly server: Server;
-  /** Operator public keys and their signing keys. */
-  readonly trustedKeys = new Set<string>();
+  readonly trust: Trust;
   readonly systemAccountKey: string;
-  readonly resolver: AccountResolver;
+  readonly resolver: MemoryResolver | DirResolver;
+  /** Warnings about preloaded JWTs, logged when the server starts. */
+  readonly #preloadWarnings: string[] = [];
+  #lastExpirySweepMs = Date.now();
 
   constructor(server: Server, opts: ServerOptions) {
     this.server = server;
-    let systemAccount = opts.systemAccount;
-    for (const jwt of opts.operatorJwts) {
-      const claims = decodeClaims<OperatorClaimsData>(jwt, "operator");
-      this.trustedKeys.add(claims.sub);
-      for (const k of claims.nats.signing_keys ?? []) this.trustedKeys.add(k);
-      if (systemAccount === "" && typeof claims.nats.system_account === "string") systemAccount = claims.nats.system_account;
+    const operators = opts.operatorJwts.map((jwt) => decodeOperatorClaims(jwt));
+    this.trust = trustFromOperators(operators, opts.trustedKeys);
+    this.systemAccountKey = systemAccountOf({ operators, systemAccount: opts.systemAccount });
+    const now = Date.now();
+    for (const [key, jwt] of opts.resolverPreload) this.#preloadWarnings.push(...preloadWarnings(key, jwt, now));
+    const config = opts.resolver;
+    if (config !== null && config.type === "full") {
+      const keys = operators.length > 0 ? operatorResolverKeys(operators[0]) : { operatorKey: opts.trustedKeys[0] ?? "", keys: new Set(opts.trustedKeys), strict: false };
+      const dir = new DirResolver({
+        dir: config.dir,
+        // `hard_delete` changes nothing in the reference 2.9.10: deleted JWTs are renamed.
+        deleteMode: config.allowDelete ? DeleteMode.rename : DeleteMode.none,
+        limit: config.limit,
+        operatorKey: keys.operatorKey,
+        operatorKeys: keys.keys,
+        strict: keys.strict,
+        systemAccount: this.systemAccountKey,
+      });
+      for (const [key, jwt] of opts.resolverPreload) {
+        try {
+          dir.store(key, jwt);
+        } catch (e) {
+          if (!(e instanceof JwtError)) throw e;
+          this.#preloadWarnings.push(`preload account error for ${JSON.stringify(key)}: ${e.message}`);
+        }
+      }
+      dir.onChange((key, jwt) => this.#onStored(key, jwt));
+      dir.onDelete((key) => this.#onDeleted(key));
+      this.resolver = dir;
+    } else {
+      this.resolver = new MemoryResolver(opts.resolverPreload);
     }
-    for (const k of opts.trustedKeys) this.trustedKeys.add(k);
-    this.systemAccountKey = systemAccount;
-    this.resolver = makeResolver(opts.resolver, opts.resolverPreload);
+  }
+
+  /** Logs what the reference logs about the preloaded JWTs. */
+  start(): void {
+    for (const line of this.#preloadWarnings) this.server.logger.warn(line);
+  }
+
+  /** Housekeeping: the full resolver removes expired JWTs from its directory every minute. */
+  tick(nowMs: number): void {
+    if (!(this.resolver instanceof DirResolver) || nowMs - this.#lastExpirySweepMs < resolverExpiryCheckMs) return;
+    this.#lastExpirySweepMs = nowMs;
+    for (const key of this.resolver.sweepExpired()) this.server.logger.debug(`Removed expired jwt of account ${key}`);
   }
 
   // ---- accounts ----------------------------------------------------------------------------
 
-  /** Why an account JWT cannot be used, or its claims. */
-  validateAccountJwt(jwt: string): Claims<AccountClaimsData> | string {
-    let claims: Claims<AccountClaimsData>;
-    try {
-      claims = decodeClaims<AccountClaimsData>(jwt, "account");
-    } catch (e) {
-      return (e as Error).message;
-    }
-    if (!this.trustedKeys.has(claims.iss)) return "not signed by a trusted operator";
-    return accountLimitProblem(claims) ?? claims;
-  }
-
   /** The account with this public key: already known, or built from the resolver's JWT. */
   lookup(publicKey: string): Account | undefined {
+    const found = this.#lookup(publicKey);
+    if (typeof found === "string") {
+      this.server.logger.debug(`Account JWT lookup error: ${found}`);
+      return undefined;
+    }
+    return found;
+  }
+
+  /** The account, or why it cannot be used (the reference's lookup error). */
+  #lookup(publicKey: string): Account | string {
     const known = this.server.accounts.get(publicKey);
     if (known !== undefined) return known;
     const jwt = this.resolver.fetch(publicKey);
-    if (jwt === null) {
-      this.server.logger.debug(`Account JWT lookup error: account ${publicKey} not found`);
-      return undefined;
-    }
-    const claims = this.validateAccountJwt(jwt);
-    if (typeof claims === "string" || claims.sub !== publicKey) {
-      this.server.logger.debug(`Account JWT lookup error: ${typeof claims === "string" ? claims : "subject mismatch"}`);
-      return undefined;
-    }
+    if (jwt === null) return "account missing";
+    const claims = this.#verify(publicKey, jwt);
+    if (typeof claims === "string") return claims;
     const account = new Account(publicKey, !this.server.opts.noSublistCache);
-    try {
-      this.#apply(account, jwt, claims);
-    } catch (e) {
-      this.server.logger.debug(`Account JWT lookup error: ${(e as Error).message}`);
-      return undefined;
-    }
+    this.#apply(account, jwt, claims);
     this.server.accounts.set(publicKey, account);
     this.#rewireImports();
     this.server.accountChanged(account);
@@ -145,77 +154,81 @@ export class OperatorMode {
   }
 
   /**
-   * A pushed account JWT ($SYS claim updates): validated, stored, and applied to the account
-   * if it is in use. Returns the account or the error text.
+   * Applies a JWT to an account in use (the reference's updateAccountWithClaimJWT): verified
+   * (trusted, valid now), then limits, exports, imports and connected users follow it.
+   * Returns the error text, or null.
    */
-  update(jwt: string): { account: string } | { error: string; account: string } {
-    let claims: Claims<AccountClaimsData>;
-    try {
-      claims = decodeClaims<AccountClaimsData>(jwt, "account");
-    } catch (e) {
-      return { error: (e as JwtError).message, account: "n/a" };
-    }
-    const problem = accountLimitProblem(claims);
-    if (problem !== null) return { error: problem, account: claims.sub };
-    // Claims of the wrong shapes (a signed JWT is not necessarily a sensible one).
-    try {
-      this.#apply(new Account(claims.sub, false), jwt, claims);
-    } catch (e) {
-      return { error: `invalid account claims: ${(e as Error).message}`, account: claims.sub };
-    }
-    const stored = this.resolver.fetch(claims.sub);
-    if (stored !== null) {
-      // An older JWT never replaces a newer one.
-      try {
-        const old = decodeClaims<AccountClaimsData>(stored);
-        if ((old.iat ?? 0) > (claims.iat ?? 0)) return { error: "jwt update resulted in error - not newer than the stored jwt", account: claims.sub };
-      } catch {
-        // The stored one is unreadable: replace it.
-      }
-    }
-    this.resolver.store(claims.sub, jwt);
-    const account = this.server.accounts.get(claims.sub);
-    if (account !== undefined && this.trustedKeys.has(claims.iss)) {
-      this.#apply(account, jwt, claims);
-      this.#rewireImports();
-      this.refreshConnections(account);
-      this.server.accountChanged(account);
-    }
-    return { account: claims.sub };
+  updateAccount(publicKey: string, jwt: string): string | null {
+    const account = this.server.accounts.get(publicKey);
+    if (account === undefined) return "account missing";
+    if (account.jwtState !== null && account.jwtState.jwt === jwt && !account.jwtState.deleted) return null;
+    const claims = this.#verify(publicKey, jwt);
+    if (typeof claims === "string") return claims;
+    const previous = account.jwtState?.claims ?? null;
+    this.#apply(account, jwt, claims);
+    this.#rewireImports();
+    this.#refreshConnections(account, previous);
+    this.server.accountChanged(account);
+    return null;
   }
 
-  #apply(account: Account, jwt: string, claims: Claims<AccountClaimsData>): void {
+  /** The claims of an account's JWT when it is trusted, valid now and this account's; else why not. */
+  #verify(publicKey: string, jwt: string): AccountClaims | string {
+    try {
+      const claims = verifyAccountJwt(jwt, this.trust, Date.now());
+      return claims.sub === publicKey ? claims : accountValidationFailed;
+    } catch (e) {
+      if (!(e instanceof JwtError)) throw e;
+      return e.message;
+    }
+  }
+
+  /** The full resolver stored a JWT: an account in use follows it (DirAccResolver's change callback). */
+  #onStored(publicKey: string, jwt: string): void {
+    if (!this.server.accounts.has(publicKey)) return;
+    const error = this.updateAccount(publicKey, jwt);
+    if (error !== null) this.server.logger.error(`DirResolver - Update for account ${JSON.stringify(publicKey)} resulted in error ${error}`);
+    else this.server.logger.debug(`DirResolver - Update for account ${JSON.stringify(publicKey)}`);
+  }
+
+  /** The full resolver deleted a JWT: an account in use expires, its users are disconnected. */
+  #onDeleted(publicKey: string): void {
+    const account = this.server.accounts.get(publicKey);
+    if (account?.jwtState == null) return;
+    account.jwtState.deleted = true;
+    for (const conn of this.#connectionsOf(account)) {
+      conn.sendErr(ProtoError.accountExpired.text);
+      conn.close(ClosedReason.authenticationExpired);
+    }
+  }
+
+  #apply(account: Account, jwt: string, claims: AccountClaims): void {
     const n = claims.nats;
-    const limits = n.limits ?? {};
-    account.limits = { maxConnections: limits.conn ?? 0, maxSubscriptions: limits.subs ?? 0, maxPayload: limits.payload ?? 0 };
-    const tier = limits.tiered_limits?.R1;
-    const mem = tier?.mem_storage ?? limits.mem_storage ?? 0;
-    const disk = tier?.disk_storage ?? limits.disk_storage ?? 0;
-    account.jetstreamLimits =
-      mem !== 0 || disk !== 0 ? { maxMemory: mem, maxStore: disk, maxStreams: tier?.streams ?? limits.streams ?? 0, maxConsumers: tier?.consumer ?? limits.consumer ?? 0 } : null;
-    account.exports = arrayOf(n.exports).flatMap((x): ExportEntry[] => {
-      const kind = exportKind(x.type);
-      if (kind === null || typeof x.subject !== "string") return [];
+    const limits = accountLimitsOf(claims);
+    account.limits = { maxConnections: limits.maxConnections, maxSubscriptions: limits.maxSubscriptions, maxPayload: limits.maxPayload };
+    // One set of JetStream limits per account here: the account-wide ones, else the R1 tier's.
+    const tier = limits.jetstream === null ? undefined : (limits.jetstream.get("") ?? limits.jetstream.get("R1") ?? [...limits.jetstream.values()][0]);
+    account.jetstreamLimits = tier === undefined ? null : { maxMemory: tier.maxMemory, maxStore: tier.maxStore, maxStreams: tier.maxStreams, maxConsumers: tier.maxConsumers };
+    account.exports = present(n.exports).flatMap((x): ExportEntry[] => {
+      if (x.type === "" || x.subject === "") return [];
       return [{
-        kind,
+        kind: x.type,
         subject: x.subject,
-        // Token-required exports admit only accounts with an activation (see activationAllows).
-        accounts: x.token_req === true ? [] : null,
-        responseType: (x.response_type ?? "Singleton") as ResponseType,
-        responseThresholdMs: typeof x.response_threshold === "number" && x.response_threshold > 0 ? x.response_threshold / 1e6 : 2 * 60_000,
+        // Token-required exports admit only importers with a valid activation (#rewireImports).
+        accounts: x.token_req ? [] : null,
+        responseType: (x.response_type === "" ? "Singleton" : x.response_type) as ResponseType,
+        responseThresholdMs: x.response_threshold > 0 ? x.response_threshold / 1e6 : responseThresholdMsDefault,
       }];
     });
-    account.imports = arrayOf(n.imports).flatMap((x): ImportEntry[] => {
-      const kind = exportKind(x.type);
-      if (kind === null || typeof x.subject !== "string" || typeof x.account !== "string") return [];
-      // Activation tokens of token-required exports authorize this account (see below).
-      if (typeof x.token === "string" && x.token !== "") this.#recordActivation(account, x.account, x.token, kind, x.subject);
-      if (kind === "service") return [{ kind, account: x.account, subject: x.subject, to: x.local_subject || x.to || "", prefix: "" }];
-      return [{ kind, account: x.account, subject: x.subject, to: x.local_subject ?? "", prefix: x.local_subject ? "" : (x.to ?? "") }];
+    account.imports = present(n.imports).flatMap((x): ImportEntry[] => {
+      if (x.type === "" || x.subject === "" || x.account === "") return [];
+      if (x.type === "service") return [{ kind: x.type, account: x.account, subject: x.subject, to: x.local_subject || x.to, prefix: "" }];
+      return [{ kind: x.type, account: x.account, subject: x.subject, to: x.local_subject, prefix: x.local_subject !== "" ? "" : x.to }];
     });
-    const mappings: MappingEntry[] = Object.entries(n.mappings !== null && typeof n.mappings === "object" ? n.mappings : {}).map(([source, dests]) => ({
+    const mappings = [...(n.mappings ?? [])].map(([source, list]) => ({
       source,
-      destinations: arrayOf(dests).map((d) => ({ subject: d.subject, weight: typeof d.weight === "number" ? d.weight : 100, cluster: d.cluster ?? "" })),
+      // A weight of 0 means 100 (jwt WeightedMapping.GetWeight).
+      destinations: (list ?? []).map((d) => ({ subject: d.subject, weight: d.weight === 0 ? 100 : d.weight, cluster: d.cluster })),
     }));
     try {
       account.mappings = mappings.length === 0 ? null : mappings.map((m) => new SubjectMapping(m.source, m.destinations));
@@ -223,36 +236,7 @@ export class OperatorMode {
       this.server.logger.warn(`Account ${account.name}: invalid mapping ignored: ${(e as Error).message}`);
       account.mappings = null;
     }
-    const signingKeys = new Map<string, UserScopeKey | null>();
-    for (const k of arrayOf(n.signing_keys)) {
-      if (typeof k === "string") signingKeys.set(k, null);
-      else if (k !== null && typeof k === "object" && typeof k.key === "string") signingKeys.set(k.key, k.kind === "user_scope" ? k : null);
-    }
-    account.jwtState = {
-      jwt,
-      claims,
-      signingKeys,
-      revocations: new Map(Object.entries(n.revocations !== null && typeof n.revocations === "object" ? n.revocations : {}).filter((e): e is [string, number] => typeof e[1] === "number")),
-      defaultPermissions: n.default_permissions === undefined ? null : permissionsOfClaims(n.default_permissions),
-      disallowBearer: n.disallow_bearer === true || limits.disallow_bearer === true,
-      expiresAtMs: typeof claims.exp === "number" && claims.exp > 0 ? claims.exp * 1000 : 0,
-    };
-  }
-
-  /** Activation tokens this account holds: exporter → subjects it may import. */
-  #recordActivation(importer: Account, exporter: string, token: string, kind: "stream" | "service", subject: string): void {
-    let claims: Claims<ActivationClaimsData>;
-    try {
-      claims = decodeClaims<ActivationClaimsData>(token);
-    } catch (e) {
-      this.server.logger.debug(`Activation token of ${importer.name} for ${subject} is invalid: ${(e as Error).message}`);
-      return;
-    }
-    const n = claims.nats;
-    const issuerAccount = n.issuer_account || claims.iss;
-    if (n.type !== "activation" || claims.sub !== importer.name || issuerAccount !== exporter || claimsTimeProblem(claims, Date.now()) !== null) return;
-    if (typeof n.subject !== "string" || !subjectIsSubsetMatch(subject, n.subject) || exportKind(n.kind) !== kind) return;
-    (importer.activations ??= []).push({ exporter, signer: claims.iss, subject: n.subject, kind });
+    account.jwtState = { jwt, claims, expiresAtMs: claims.exp > 0 ? claims.exp * 1000 : 0, deleted: false };
   }
 
   #rewiring = false;
@@ -265,7 +249,6 @@ export class OperatorMode {
     try {
       for (const acc of [...this.server.accounts.values()]) for (const im of acc.imports) if (!this.server.accounts.has(im.account)) this.lookupQuietly(im.account);
       for (const acc of this.server.accounts.values()) {
-        // Token-required exports: admit the importers holding a valid activation.
         for (const ex of acc.exports) if (ex.accounts !== null) ex.accounts = this.#activatedImporters(acc, ex);
       }
       for (const acc of this.server.accounts.values()) {
@@ -276,14 +259,21 @@ export class OperatorMode {
     }
   }
 
+  /** The accounts whose imports of a token-required export carry an activation it accepts. */
   #activatedImporters(exporter: Account, ex: ExportEntry): string[] {
+    const exporterClaims = exporter.jwtState?.claims;
+    if (exporterClaims === undefined) return [];
+    const claim: Export | undefined = present(exporterClaims.nats.exports).find((e) => e.subject === ex.subject && e.type === ex.kind);
     const out: string[] = [];
     for (const acc of this.server.accounts.values()) {
-      for (const a of acc.activations ?? []) {
-        if (a.exporter !== exporter.name || a.kind !== ex.kind || !subjectIsSubsetMatch(a.subject, ex.subject)) continue;
-        // Signed by the exporter or one of its signing keys.
-        if (a.signer !== exporter.name && !(exporter.jwtState?.signingKeys.has(a.signer) ?? false)) continue;
-        out.push(acc.name);
+      for (const im of present(acc.jwtState?.claims.nats.imports ?? null)) {
+        if (im.account !== exporter.name || im.type !== ex.kind || im.token === "" || !subjectIsSubsetMatch(im.subject, ex.subject)) continue;
+        const verdict = checkActivation({ importClaim: im, importer: acc.name, exporter: exporterClaims, trust: this.trust, exportRevocations: claim?.revocations ?? null, nowMs: Date.now() });
+        if (verdict.ok) {
+          out.push(acc.name);
+          break;
+        }
+        this.server.logger.debug(`Activation token of ${acc.name} for ${im.subject} refused: ${verdict.reason}`);
       }
     }
     return out;
@@ -308,120 +298,92 @@ export class OperatorMode {
 
   // ---- users -------------------------------------------------------------------------------
 
-  /** Authenticates a client by its user JWT (see the file comment); null when refused. */
+  /** Authenticates a client by its user JWT (verify.ts authenticateUserJwt); null when refused. */
   authenticate(conn: ClientConnection): JwtLogin | null {
-    const debug = (why: string): null => {
-      if (this.server.logger.debugEnabled) this.server.logger.debug(`${conn.description} - ${why}`);
-      return null;
-    };
-    const jwt = conn.opts.jwt;
-    if (jwt === "") return debug("Authentication requires a user JWT");
-    let claims: Claims<UserClaimsData>;
-    try {
-      claims = decodeClaims<UserClaimsData>(jwt, "user");
-    } catch (e) {
-      return debug(`User JWT not valid: ${(e as Error).message}`);
-    }
     const now = Date.now();
-    const timeProblem = claimsTimeProblem(claims, now);
-    if (timeProblem !== null) return debug(`User JWT no longer valid: ${timeProblem}`);
-    const n = claims.nats;
-    const types = n.allowed_connection_types;
-    if (Array.isArray(types) && types.length > 0 && !types.map((t) => String(t).toUpperCase()).includes("STANDARD")) return debug("Connection type not allowed");
-    const issuer = n.issuer_account || claims.iss;
-    const account = this.lookup(issuer);
-    if (account === undefined || account.jwtState === null) return debug(`Account JWT lookup error: ${issuer}`);
-    const state = account.jwtState;
-    if (!this.trustedKeys.has(state.claims.iss)) return debug("Account JWT not signed by trusted operator");
-    let signingKey = "";
-    let scope: UserScopeKey | null = null;
-    if (claims.iss !== account.name) {
-      if (!state.signingKeys.has(claims.iss)) return debug("User JWT issuer is not known");
-      signingKey = claims.iss;
-      scope = state.signingKeys.get(claims.iss) ?? null;
-    }
-    if (state.expiresAtMs > 0 && now > state.expiresAtMs) return debug("Account JWT has expired");
-    if (n.bearer_token === true) {
-      if (state.disallowBearer) return debug("Account does not allow bearer token");
-    } else if (conn.opts.sig === "") {
-      return debug("Signature missing");
-    } else if (!nonceSigned(claims.sub, conn.nonce, conn.opts.sig)) {
-      return debug("Signature not verified");
-    }
-    if (this.#revoked(state, claims)) return debug("User authentication revoked");
-    // A scoped signing key's template replaces the user's own permissions and limits.
-    const effective: UserClaimsData = scope !== null ? { ...(scope.template ?? {}) } : n;
-    if (!sourceAllowed(effective.src, conn.host)) {
-      this.server.logger.error(`${conn.description} - Bad src Ip ${conn.host}`);
+    const result = authenticateUserJwt({
+      jwt: conn.opts.jwt,
+      sig: conn.opts.sig,
+      nonce: conn.nonce,
+      clientIp: conn.host,
+      connectionType: "STANDARD",
+      trust: this.trust,
+      lookupAccount: (key) => {
+        const account = this.#lookup(key);
+        if (typeof account === "string") return { error: account };
+        if (account.jwtState === null) return { error: "account missing" };
+        if (account.jwtState.deleted) return { error: "account deleted" };
+        return { claims: account.jwtState.claims };
+      },
+      nowMs: now,
+    });
+    if (!result.ok) {
+      if (result.level === "error") this.server.logger.error(`${conn.description} - ${result.reason}`);
+      else if (this.server.logger.debugEnabled) this.server.logger.debug(`${conn.description} - ${result.reason}`);
       return null;
     }
-    const times = timesAllow(effective.times, effective.times_location ?? effective.locale, now);
-    if (!times.allowed) {
-      this.server.logger.error(`${conn.description} - Outside connect times`);
-      return null;
-    }
-    let expiresAtMs = typeof claims.exp === "number" && claims.exp > 0 ? claims.exp * 1000 : 0;
-    if (Number.isFinite(times.validForMs)) expiresAtMs = expiresAtMs === 0 ? now + times.validForMs : Math.min(expiresAtMs, now + times.validForMs);
+    const u = result.user;
+    const account = this.server.accounts.get(u.accountKey)!;
     const login: JwtLogin = {
       account,
-      publicKey: claims.sub,
-      jwt,
-      claims,
-      signingKey,
-      permissions: null,
-      maxSubs: userLimit(effective.subs),
-      maxPayload: userLimit(effective.payload),
-      expiresAtMs,
+      publicKey: u.userKey,
+      jwt: conn.opts.jwt,
+      claims: u.user,
+      signingKey: u.signingKey ?? "",
+      scope: u.scope,
+      permissions: u.permissions === null ? null : new Permissions(u.permissions),
+      maxSubs: u.limits.subs,
+      maxPayload: u.limits.payload,
+      expiresAtMs: u.expiresInMs === null ? 0 : now + u.expiresInMs,
     };
-    login.permissions = this.#permissionsOf(login);
     if (this.server.logger.debugEnabled) {
-      this.server.logger.debug(`${conn.description} - Authenticated JWT: Client ${JSON.stringify(claims.sub)} (claim-name: ${JSON.stringify(claims.name ?? "")}) signed with ${JSON.stringify(claims.iss)} by Account ${JSON.stringify(account.name)}`);
+      this.server.logger.debug(`${conn.description} - Authenticated JWT: Client ${JSON.stringify(u.userKey)} (claim-name: ${JSON.stringify(u.user.name)}) signed with ${JSON.stringify(u.user.iss)} by Account ${JSON.stringify(account.name)}`);
     }
     return login;
   }
 
-  #revoked(state: AccountJwtState, claims: Claims<UserClaimsData>): boolean {
-    const iat = claims.iat ?? 0;
-    const t = state.revocations.get(claims.sub);
-    const all = state.revocations.get("*");
-    return (t !== undefined && iat <= t) || (all !== undefined && iat <= all);
+  #connectionsOf(account: Account): ClientConnection[] {
+    return [...this.server.connections.values()].filter((c) => c.account === account && !c.closed);
   }
 
-  /** The user's permissions: its own (or its scope's), else the account's defaults. */
-  #permissionsOf(login: JwtLogin): Permissions | null {
-    const state = login.account.jwtState!;
-    const scope = login.signingKey === "" ? null : (state.signingKeys.get(login.signingKey) ?? null);
-    const config = permissionsOfClaims(scope !== null ? (scope.template ?? {}) : login.claims.nats) ?? state.defaultPermissions;
-    return config === null ? null : new Permissions(config);
-  }
-
-  /**
-   * After an account JWT update: revoked users and users of removed signing keys are closed,
-   * the others get the permissions and limits the new JWT gives them, and the connection
-   * limit is enforced again.
-   */
-  refreshConnections(account: Account): void {
-    const state = account.jwtState;
-    if (state === null) return;
-    const conns = [...this.server.connections.values()].filter((c) => c.account === account && !c.closed);
+  /** Connected users after their account's JWT changed (see the file comment). */
+  #refreshConnections(account: Account, previous: AccountClaims | null): void {
+    const claims = account.jwtState!.claims;
+    const signers = accountSigners(claims, this.trust);
+    const previousSigners = previous === null ? null : accountSigners(previous, this.trust);
+    const conns = this.#connectionsOf(account);
     for (const conn of conns) {
       const login = conn.jwtLogin;
       if (login === null) continue;
-      if (this.#revoked(state, login.claims)) {
+      const verdict = userDisconnectOnAccountUpdate(login.jwt, claims);
+      if (verdict === "revoked") {
         conn.sendErr(ProtoError.userRevoked.text);
         conn.close(ClosedReason.authenticationRevoked);
         continue;
       }
-      if (login.signingKey !== "" && !state.signingKeys.has(login.signingKey)) {
+      if (verdict !== null) {
         conn.authViolation();
         continue;
       }
-      const scope = login.signingKey === "" ? null : (state.signingKeys.get(login.signingKey) ?? null);
-      if (scope !== null) {
-        login.maxSubs = userLimit(scope.template?.subs);
-        login.maxPayload = userLimit(scope.template?.payload);
+      if (login.signingKey !== "") {
+        const scope = signers.get(login.signingKey);
+        const before = previousSigners?.get(login.signingKey);
+        if (scope === undefined || JSON.stringify(scope) !== JSON.stringify(before ?? null)) {
+          conn.close(ClosedReason.authViolation);
+          continue;
+        }
       }
-      login.permissions = this.#permissionsOf(login);
+      let grant: ReturnType<typeof userGrant>;
+      try {
+        grant = userGrant(login.claims, login.scope, claims);
+      } catch (e) {
+        if (!(e instanceof JwtError)) throw e;
+        conn.close(ClosedReason.authViolation);
+        continue;
+      }
+      login.permissions = grant.permissions === null ? null : new Permissions(grant.permissions);
+      login.maxSubs = grant.limits.subs;
+      login.maxPayload = grant.limits.payload;
       conn.applyLogin(login);
     }
     const max = account.limits.maxConnections;

@@ -250,7 +250,8 @@ export class Server {
     if (sys !== null) this.system = new SystemServices(this, sys);
     if (this.operator !== null) {
       log.info("Trusted Operators");
-      if (this.operator.resolver.kind === "full") log.info(`Managing all jwt in exclusive directory ${opts.resolver!.dir}`);
+      if (this.operator.resolver.type === "full") log.info(`Managing all jwt in exclusive directory ${opts.resolver!.dir}`);
+      this.operator.start();
     }
     if (opts.pidFile !== "") this.writePidFile(opts.pidFile);
     hooks.beforeListen?.();
@@ -712,6 +713,7 @@ export class Server {
     const now = Date.now();
     for (const acc of this.accounts.values()) sweepResponses(acc, now);
     this.system?.tick(now);
+    this.operator?.tick(now);
     for (const conn of this.connections.values()) {
       conn.housekeeping(now);
       // Write each connection's PING (or -ERR) before the next one's: thousands of

@@ -8,11 +8,14 @@
 //   (monitoring);
 // - operator mode: account JWT updates (`$SYS.REQ.CLAIMS.UPDATE`,
 //   `$SYS.REQ.ACCOUNT.<acc>.CLAIMS.UPDATE`, the older `$SYS.ACCOUNT.<acc>.CLAIMS.UPDATE`),
-//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`) and the list (`$SYS.REQ.CLAIMS.LIST`); with
-//   the MEMORY resolver only the per-account update subjects, as the reference.
+//   lookups (`$SYS.REQ.ACCOUNT.<acc>.CLAIMS.LOOKUP`), the list (`$SYS.REQ.CLAIMS.LIST`) and
+//   deletes (`$SYS.REQ.CLAIMS.DELETE`), answered by auth/jwt/resolver.ts; with the MEMORY
+//   resolver only the per-account update subjects, as the reference.
 //
 // Advisories are built only when someone subscribes to them.
 import { cpus } from "node:os";
+import { utf8Text } from "../auth/jwt/encoding.ts";
+import { ClaimsSubject, claimsReplyJson, memoryClaimUpdate, MemoryResolver, type ClaimsOutcome } from "../auth/jwt/resolver.ts";
 import { goJson } from "../protocol/encode.ts";
 import type { Account } from "./account.ts";
 import type { ClientConnection } from "./connection.ts";
@@ -89,8 +92,12 @@ export class SystemServices {
   }
 
   #respond(reply: string, body: unknown): void {
+    this.#respondJson(reply, goJson(body));
+  }
+
+  #respondJson(reply: string, json: string): void {
     if (reply === "") return;
-    this.client.publish(reply, "", null, encoder.encode(goJson(body)));
+    this.client.publish(reply, "", null, encoder.encode(json));
   }
 
   #publish(subject: string, body: () => unknown): void {
@@ -148,8 +155,8 @@ export class SystemServices {
     if (login !== null) {
       info.jwt = login.jwt;
       info.issuer_key = login.claims.iss;
-      if (login.claims.name) info.name_tag = login.claims.name;
-      if (Array.isArray(login.claims.nats.tags) && login.claims.nats.tags.length > 0) info.tags = login.claims.nats.tags;
+      if (login.claims.name !== "") info.name_tag = login.claims.name;
+      if (login.claims.nats.tags !== null && login.claims.nats.tags.length > 0) info.tags = login.claims.nats.tags;
     }
     info.kind = "Client";
     info.client_type = "nats";
@@ -244,32 +251,38 @@ export class SystemServices {
 
   #claimsServices(): void {
     const operator = this.server.operator!;
-    const update = (reply: string, data: Uint8Array): void => {
-      const jwt = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8").trim();
-      const result = operator.update(jwt);
-      if ("error" in result) {
-        const description = result.error.startsWith("jwt update resulted in error") ? result.error : `jwt update resulted in error - ${result.error}`;
-        this.server.logger.error(`${description.replace(" - ", ` - ${result.account} - `)}`);
-        this.#respond(reply, { error: { account: result.account, code: 500, description }, server: this.#serverInfo() });
-        return;
-      }
-      this.server.logger.debug(`Account ${result.account} JWT updated`);
-      this.#respond(reply, { data: { account: result.account, code: 200, message: "jwt updated" }, server: this.#serverInfo() });
+    const resolver = operator.resolver;
+    const log = this.server.logger;
+    const answer = (reply: string, outcome: ClaimsOutcome | null): void => {
+      if (outcome === null) return;
+      if (outcome.log.level === "error") log.error(outcome.log.text);
+      else log.debug(outcome.log.text);
+      this.#respondJson(reply, claimsReplyJson(outcome.reply, this.#serverInfo()));
     };
-    this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
-    this.client.subscribe("$SYS.ACCOUNT.*.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
-    // The rest is the full resolver's (the reference's MEMORY resolver answers none of it).
-    if (operator.resolver.kind !== "full") return;
-    this.client.subscribe("$SYS.REQ.CLAIMS.UPDATE", (_s, reply, _h, data) => update(reply, data));
-    this.client.subscribe("$SYS.REQ.ACCOUNT.*.CLAIMS.LOOKUP", (subject, reply) => {
-      const account = subject.split(".")[3];
-      const jwt = operator.resolver.fetch(account);
-      // Nothing to say about an unknown account (another server may know it).
-      if (jwt !== null && reply !== "") this.client.publish(reply, "", null, encoder.encode(jwt));
+    if (resolver instanceof MemoryResolver) {
+      // The MEMORY resolver answers the per-account subjects only, applying the JWT to an
+      // account in use and storing nothing (events.go accountClaimUpdate).
+      const accounts = { isLoaded: (key: string) => this.server.accounts.has(key), apply: (key: string, jwt: string) => operator.updateAccount(key, jwt) };
+      const update = (subject: string, reply: string, data: Uint8Array): void => answer(reply, memoryClaimUpdate(subject, utf8Text(data), accounts));
+      this.client.subscribe(ClaimsSubject.accountUpdate, (subject, reply, _h, data) => update(subject, reply, data));
+      this.client.subscribe(ClaimsSubject.accountUpdateOld, (subject, reply, _h, data) => update(subject, reply, data));
+      return;
+    }
+    // The full resolver stores what it accepts; accounts in use follow through its change
+    // and delete listeners (operator.ts).
+    const update = (subject: string, reply: string, data: Uint8Array): void => answer(reply, resolver.handleUpdate(subject, utf8Text(data)));
+    this.client.subscribe(ClaimsSubject.update, (subject, reply, _h, data) => update(subject, reply, data));
+    this.client.subscribe(ClaimsSubject.accountUpdate, (subject, reply, _h, data) => update(subject, reply, data));
+    this.client.subscribe(ClaimsSubject.accountUpdateOld, (subject, reply, _h, data) => update(subject, reply, data));
+    this.client.subscribe(ClaimsSubject.lookup, (subject, reply) => {
+      const outcome = resolver.handleLookup(subject);
+      if (outcome === null) return;
+      // Nothing to say about an unknown account (another server may know it): only a log line.
+      if (outcome.reply === null) log.error(outcome.log);
+      else if (reply !== "") this.client.publish(reply, "", null, encoder.encode(outcome.reply));
     });
-    this.client.subscribe("$SYS.REQ.CLAIMS.LIST", (_s, reply) => {
-      this.#respond(reply, { data: operator.resolver.list(), server: this.#serverInfo() });
-    });
+    this.client.subscribe(ClaimsSubject.list, (_s, reply) => this.#respondJson(reply, claimsReplyJson(resolver.handleList(), this.#serverInfo())));
+    this.client.subscribe(ClaimsSubject.delete, (_s, reply, _h, data) => answer(reply, resolver.handleDelete(utf8Text(data))));
   }
 
   close(): void {

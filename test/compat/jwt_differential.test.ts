@@ -27,7 +27,7 @@ function shape(v: unknown): unknown {
   return typeof v;
 }
 
-async function outcome(server: RunningServer, auth: () => Promise<NatsConnection>): Promise<string> {
+async function outcome(server: RunningServer, auth: () => Promise<NatsConnection>, attempts = 3): Promise<string> {
   try {
     const nc = await auth();
     await nc.flush();
@@ -35,6 +35,9 @@ async function outcome(server: RunningServer, auth: () => Promise<NatsConnection
     return "accepted";
   } catch (e) {
     const m = (e as Error).message;
+    // A server that closes with the client's PING unread resets the connection, and the -ERR
+    // before it may be lost (the reference, now and then, under load): ask again.
+    if (/ECONNRESET/.test(m) && attempts > 1) return outcome(server, auth, attempts - 1);
     return /Authorization Violation/.test(m) ? "Authorization Violation" : /maximum account active connections exceeded/.test(m) ? "max account connections" : m;
   }
 }

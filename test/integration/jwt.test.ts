@@ -83,8 +83,11 @@ describe("logins", () => {
     expect(nc.isClosed()).toBe(false);
   });
 
-  test("a scoped signing key imposes its template's permissions", async () => {
-    const reader = await op.user(app, { pub: { allow: [">"] } }, "reader", { signer: scopedSigner, scoped: true });
+  test("a scoped signing key imposes its template's permissions; its users may not carry their own", async () => {
+    // The reference refuses a scoped user with permissions or limits of its own (see
+    // test/compat/operator_differential.test.ts).
+    expect(await refused(await op.user(app, { pub: { allow: [">"] } }, "own", { signer: scopedSigner, scoped: true }))).toMatch(/Authorization Violation/);
+    const reader = await op.user(app, {}, "reader", { signer: scopedSigner, scoped: true });
     const nc = await login(reader);
     const sub = nc.subscribe("write.x");
     let err: unknown = null;

@@ -1,11 +1,7 @@
 // Public nkeys as the JWT checks use them: which kind a key is (by its prefix byte), and
-// Ed25519 verification with the key's 32 raw bytes. The encoding itself lives in ../nkeys.ts.
-import { createHash } from "node:crypto";
-import * as ed from "@noble/ed25519";
-import { NKeyPrefix, decodePublicKey } from "../nkeys.ts";
-
-// @noble/ed25519 v3 verifies synchronously once given a SHA-512; Node's is native and fast.
-ed.hashes.sha512 = (message: Uint8Array): Uint8Array<ArrayBuffer> => new Uint8Array(createHash("sha512").update(message).digest());
+// signature verification by keys of a signing kind. The encoding and Ed25519 itself live in
+// ../nkeys.ts.
+import { NKeyPrefix, publicKeyPrefix, verifySignature } from "../nkeys.ts";
 
 export const KeyKind = {
   operator: "operator",
@@ -28,15 +24,12 @@ const kindByPrefix = new Map<number, KeyKindValue>([
 
 /** The kind of a public nkey, or null when it is not one (bad base32, CRC, length or prefix). */
 export function publicKeyKind(key: string): KeyKindValue | null {
-  if (typeof key !== "string" || key.length !== 56) return null;
-  const decoded = decodePublicKey(key);
-  if (decoded === null) return null;
-  return kindByPrefix.get(decoded.prefix) ?? null;
+  if (typeof key !== "string") return null;
+  return kindByPrefix.get(publicKeyPrefix(key)) ?? null;
 }
 
 export const isOperatorKey = (key: string): boolean => publicKeyKind(key) === KeyKind.operator;
 export const isAccountKey = (key: string): boolean => publicKeyKind(key) === KeyKind.account;
-export const isUserKey = (key: string): boolean => publicKeyKind(key) === KeyKind.user;
 
 /**
  * Verifies an Ed25519 signature by a public nkey of a signing kind (operator, account, user,
@@ -45,13 +38,5 @@ export const isUserKey = (key: string): boolean => publicKeyKind(key) === KeyKin
 export function verifyWithPublicKey(key: string, message: Uint8Array, signature: Uint8Array): boolean {
   const kind = publicKeyKind(key);
   if (kind === null || kind === KeyKind.curve) return false;
-  if (signature.length !== 64) return false;
-  const decoded = decodePublicKey(key);
-  if (decoded === null) return false;
-  try {
-    return ed.verify(signature, message, decoded.key);
-  } catch {
-    // Not a point on the curve, or a non-canonical signature: not verified.
-    return false;
-  }
+  return verifySignature(key, message, signature);
 }

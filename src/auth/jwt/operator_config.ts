@@ -213,17 +213,20 @@ export function parseResolverConfig(value: unknown): ResolverConfig {
 export function parseResolverPreload(value: unknown): Map<string, string> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) throw configError("preload should be a map of account_public_key:account_jwt");
   const out = new Map<string, string>();
-  for (const [key, jwt] of Object.entries(value as Record<string, unknown>)) {
-    if (typeof jwt !== "string") throw configError("preload map value should be a string JWT");
-    try {
-      decodeAccountClaims(jwt);
-    } catch (e) {
-      if (!(e instanceof JwtError)) throw e;
-      throw configError("invalid account JWT");
-    }
-    out.set(key, jwt);
-  }
+  for (const [key, jwt] of Object.entries(value as Record<string, unknown>)) out.set(key, preloadJwt(jwt));
   return out;
+}
+
+/** One `resolver_preload` value: a string that decodes as an account JWT. Throws JwtError. */
+export function preloadJwt(value: unknown): string {
+  if (typeof value !== "string") throw configError("preload map value should be a string JWT");
+  try {
+    decodeAccountClaims(value);
+  } catch (e) {
+    if (!(e instanceof JwtError)) throw e;
+    throw configError("invalid account JWT");
+  }
+  return value;
 }
 
 /**
@@ -248,7 +251,9 @@ export function preloadWarnings(accountKey: string, jwt: string, nowMs: number):
 export interface OperatorModeOptions {
   operators: readonly OperatorClaims[];
   trustedKeys: readonly string[];
-  resolver: ResolverConfig | null;
+  resolver: Pick<ResolverConfig, "type"> | null;
+  /** `resolver_preload` configured. */
+  hasPreload?: boolean;
   /** `accounts {}` configured. */
   hasAccounts: boolean;
   /** `authorization { users / nkeys }` configured. */
@@ -259,11 +264,16 @@ export interface OperatorModeOptions {
 
 /**
  * The first reason the reference refuses to start in operator mode, or null. The system
- * account to use is the configured one, else the (single) operator's.
+ * account to use is the configured one, else the (single) operator's. Trusted keys without
+ * an operator JWT are not checked further, as there.
  */
 export function checkOperatorMode(o: OperatorModeOptions): string | null {
   if (o.operators.length === 0) return null;
-  if (o.resolver === null) return "operators require an account resolver to be configured";
+  if (o.resolver === null) {
+    // The reference falls back to a URL resolver, which cannot hold preloads.
+    if (o.hasPreload === true) return "resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR";
+    return "operators require an account resolver to be configured";
+  }
   if (o.hasAccounts) return "operators do not allow Accounts to be configured directly";
   if (o.hasUsers) return "operators do not allow users to be configured directly";
   if (o.trustedKeys.length > 0) return "conflicting options for 'TrustedKeys' and 'TrustedOperators'";

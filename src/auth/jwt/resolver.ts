@@ -18,6 +18,7 @@
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { createHash } from "node:crypto";
 import { join, resolve } from "node:path";
+import { goJson } from "../../protocol/encode.ts";
 import type { AccountClaims } from "./claims.ts";
 import { decodeAccountClaims, decodeGenericClaims } from "./decode.ts";
 import { JwtError, JwtErrorId } from "./errors.ts";
@@ -79,7 +80,7 @@ export function claimsOutcome(account: string, message: string, error: string | 
  * `error` before `server`. `server` is the server's ServerInfo object, in its own field order.
  */
 export function claimsReplyJson(reply: ClaimsReply | { data: string[] }, server: Record<string, unknown>): string {
-  return JSON.stringify({ ...reply, server });
+  return goJson({ ...reply, server });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -483,15 +484,4 @@ export class DirResolver implements AccountResolver {
 
 function sha256(text: string): string {
   return createHash("sha256").update(text).digest("hex");
-}
-
-/** Decodes a stored account JWT for the server's use (resolver fetch + verifyAccountJwt). */
-export function storedAccountClaims(resolver: AccountResolver, accountKey: string): AccountClaims | null {
-  const jwt = resolver.fetch(accountKey);
-  if (jwt === null) return null;
-  try {
-    return decodeAccountClaims(jwt);
-  } catch {
-    return null;
-  }
 }

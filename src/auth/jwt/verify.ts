@@ -9,9 +9,11 @@
 // reference's log text (a debug line, or for source and time windows an error line).
 import type { AccountClaims, ActivationClaims, Import, Permissions, StringList, UserClaims, UserPermissionLimits, UserScope } from "./claims.ts";
 import { decodeActivationClaims, decodeAccountClaims, decodeUserClaims } from "./decode.ts";
-import { decodeBase64, utf8Bytes } from "./encoding.ts";
+import type { Permissions as ServerPermissions } from "../../config/options.ts";
+import { utf8Bytes } from "./encoding.ts";
+import { decodeSignature } from "../nkeys.ts";
 import { JwtError, JwtErrorId } from "./errors.ts";
-import { isAccountKey, publicKeyKind, verifyWithPublicKey } from "./keys.ts";
+import { publicKeyKind, verifyWithPublicKey } from "./keys.ts";
 import { networkContains, parseCidr, parseIp } from "./cidr.ts";
 import { checkTimeWindows } from "./time_window.ts";
 import { unixSeconds, validateClaims, ValidationResults } from "./validate.ts";
@@ -131,34 +133,22 @@ export function sourceAllowed(src: StringList, clientIp: string): boolean {
  */
 export function checkNonceSignature(userKey: string, nonce: string | Uint8Array, sig: string | undefined): string | null {
   if (sig === undefined || sig === "") return "Signature missing";
-  let decoded = decodeBase64(sig, false);
-  if (!decoded.ok) decoded = decodeBase64(sig, true);
-  if (!decoded.ok) return "Signature not valid base64";
+  const signature = decodeSignature(sig);
+  if (signature === null) return "Signature not valid base64";
   if (publicKeyKind(userKey) === null) return "User nkey not valid: nkeys: invalid encoded key";
   const message = typeof nonce === "string" ? utf8Bytes(nonce) : nonce;
-  return verifyWithPublicKey(userKey, message, decoded.bytes) ? null : "Signature not verified";
+  return verifyWithPublicKey(userKey, message, signature) ? null : "Signature not verified";
 }
 
 // ---------------------------------------------------------------------------------------
 // Permissions.
 
-/** One direction's subjects, as the server's Permissions. null: no such list. */
-export interface SubjectPermission {
-  /**
-   * null: no allow list (everything not denied is allowed); [] (publish only): nothing is
-   * allowed — the reference builds an empty allow list for a present-but-empty publish
-   * `allow`, and for users with only `resp` permissions.
-   */
-  allow: string[] | null;
-  deny: string[] | null;
-}
-
-export interface EffectivePermissions {
-  publish: SubjectPermission | null;
-  subscribe: SubjectPermission | null;
-  /** allow_responses: replies to received requests, at most `maxMsgs` within `expiresMs`. */
-  response: { maxMsgs: number; expiresMs: number } | null;
-}
+/**
+ * The server permissions a user JWT grants (the config's shape, see config/options.ts). In a
+ * publish direction `allow: []` means nothing is allowed: the reference builds an empty allow
+ * list for a present-but-empty publish `allow`, and for users with only `resp` permissions.
+ */
+export type EffectivePermissions = ServerPermissions;
 
 /** Reference defaults for `resp` values left at 0 (DEFAULT_ALLOW_RESPONSE_*). */
 export const responseMaxMsgsDefault = 1;
@@ -403,16 +393,15 @@ export function authenticateUserJwt(req: UserAuthRequest): UserAuthResult {
   const signers = accountSigners(account, req.trust);
   if (!signers.has(user.iss)) return refuse("User JWT issuer is not known");
   const scope = signers.get(user.iss) ?? null;
-  let limits: UserPermissionLimits = user.nats;
-  if (scope !== null) {
-    if (!user.permissionLimitsEmpty) return refuse("User JWT is not valid: scoped users require no permissions or limits set");
-    try {
-      limits = applyScopeTemplate(scope.template, user, account);
-    } catch (e) {
-      if (!(e instanceof JwtError)) throw e;
-      return refuse("User JWT generated invalid permissions");
-    }
+  if (scope !== null && !user.permissionLimitsEmpty) return refuse("User JWT is not valid: scoped users require no permissions or limits set");
+  let grant: UserGrant;
+  try {
+    grant = userGrant(user, scope, account);
+  } catch (e) {
+    if (!(e instanceof JwtError)) throw e;
+    return refuse("User JWT generated invalid permissions");
   }
+  const limits = grant.limits;
   if (isAccountExpired(account, req.nowMs)) return refuse("Account JWT has expired");
   if (limits.bearer_token && account.nats.limits.disallow_bearer) return refuse("Account does not allow bearer token");
   if (!limits.bearer_token) {
@@ -424,8 +413,6 @@ export function authenticateUserJwt(req: UserAuthRequest): UserAuthResult {
   const window = checkTimeWindows(limits.times, limits.times_location, req.nowMs);
   if (!window.allowed) return refuse("Outside connect times", "error");
 
-  let permissions = permissionsFromJwt(limits);
-  if (permissions === null) permissions = permissionsFromJwt(account.nats.default_permissions);
   return {
     ok: true,
     user: {
@@ -435,12 +422,30 @@ export function authenticateUserJwt(req: UserAuthRequest): UserAuthResult {
       user,
       signingKey: user.nats.issuer_account !== "" ? user.iss : null,
       scope,
-      permissions,
+      permissions: grant.permissions,
       limits: { subs: limits.subs, data: limits.data, payload: limits.payload },
       allowedConnectionTypes: allowed,
       expiresInMs: expiresIn(user.exp, window.validForMs, req.nowMs),
     },
   };
+}
+
+/** What a user is granted in its account: its limits, and the permissions to apply. */
+export interface UserGrant {
+  /** The user's own permissions and limits, or its scope's template with the substitutions done. */
+  limits: UserPermissionLimits;
+  /** Those permissions, else the account's default permissions; null = none. */
+  permissions: EffectivePermissions | null;
+}
+
+/**
+ * The grant of a user signed by `scope` (null: by the account or a plain signing key), at
+ * login and again whenever the account changes. Throws JwtError when a scope template
+ * generates an invalid deny subject.
+ */
+export function userGrant(user: UserClaims, scope: UserScope | null, account: AccountClaims): UserGrant {
+  const limits = scope === null ? user.nats : applyScopeTemplate(scope.template, user, account);
+  return { limits, permissions: permissionsFromJwt(limits) ?? permissionsFromJwt(account.nats.default_permissions) };
 }
 
 /** The reference's client expiration: the JWT's `exp` or the time window's end, the sooner. */
@@ -552,9 +557,3 @@ function validateImportAlone(claim: Import, importer: string, nowMs: number): Va
   return validateClaims(wrapper, nowMs);
 }
 
-/** The account key a user JWT belongs to, without verifying anything (for routing lookups). */
-export function userAccountKey(user: UserClaims): string {
-  return user.nats.issuer_account !== "" ? user.nats.issuer_account : user.iss;
-}
-
-export { isAccountKey };

@@ -4,8 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createOperator, createUser } from "@nats-io/nkeys";
-import { encodeOperator } from "@nats-io/jwt";
+import { createAccount, createOperator, createUser } from "@nats-io/nkeys";
+import { encodeAccount, encodeOperator } from "@nats-io/jwt";
 import { applyConfigMap, validateOptions } from "../../../src/config/conf_options.ts";
 import { ConfigError, parseConfigText } from "../../../src/config/conf_parser.ts";
 import { defaultOptions, type ServerOptions } from "../../../src/config/options.ts";
@@ -137,5 +137,35 @@ describe("operator mode", () => {
     expect(validateOptions(apply(`operator: "${file}"\nresolver: MEMORY\naccounts { A: {} }`))).toBe("operators do not allow Accounts to be configured directly");
     expect(applyError(`operator: "/nonexistent.jwt"`)).toBe("c.conf:1:0: error parsing operator JWT: open /nonexistent.jwt: no such file or directory");
     expect(applyError(`trusted_keys: ["XYZ"]`)).toBe('c.conf:1:1: trust key "XYZ" required to be a valid public operator nkey');
+  });
+
+  test("texts of nats-server 2.9.10 for operators, resolvers and preloads (checked by starting it with each)", async () => {
+    const op = createOperator();
+    const sys = createAccount();
+    const dir = mkdtempSync(join(tmpdir(), "nats-bun-conf-"));
+    const file = join(dir, "op.jwt");
+    writeFileSync(file, await encodeOperator("OP", op, { system_account: sys.getPublicKey() }));
+    const noSys = join(dir, "nosys.jwt");
+    writeFileSync(noSys, await encodeOperator("OP2", createOperator()));
+    const account = await encodeAccount("A", createAccount(), {}, { signer: op });
+    const resolverShape = 'error parsing account resolver, should be MEM or  URL("url") or a map containing dir and type state=[FULL|CACHE])';
+    expect(applyError(`operator: ["${file}", "${noSys}"]`)).toBe("c.conf:1:0: error parsing operators: unsupported type []interface {}");
+    expect(applyError(`resolver: FOO`)).toBe(`c.conf:1:1: ${resolverShape}`);
+    expect(applyError(`resolver: { type: foo, dir: "${dir}/x" }`)).toBe(`c.conf:1:1: ${resolverShape}`);
+    expect(applyError(`resolver: { type: full }`)).toBe("c.conf:1:1: dir has no value and needs to point to a directory");
+    expect(applyError(`resolver_preload: { ${sys.getPublicKey()}: "garbage" }`)).toBe("c.conf:1:21: invalid account JWT");
+    // Unknown keys of the resolver map are ignored; hard_delete is read (and changes nothing).
+    expect(apply(`resolver: { type: full, dir: "${dir}/j", hard_delete: true, foo: 1 }`).resolver).toEqual({ type: "full", dir: `${dir}/j`, allowDelete: false, hardDelete: true, limit: 0 });
+    // A preload's key is not checked here (the reference fails later, if at all).
+    expect(apply(`resolver_preload: { FOO: "${account}" }`).resolverPreload.get("FOO")).toBe(account);
+    const check = (text: string): string | null => validateOptions(apply(text));
+    expect(check(`operator: "${file}"\ntrusted_keys: ["${op.getPublicKey()}"]\nresolver: MEMORY`)).toBe("conflicting options for 'TrustedKeys' and 'TrustedOperators'");
+    expect(check(`operator: "${file}"\nsystem_account: ${createAccount().getPublicKey()}\nresolver: MEMORY`)).toBe("system_account in config and operator JWT must be identical");
+    expect(check(`operator: "${noSys}"\nresolver: { type: full, dir: "${dir}/f" }`)).toBe("using nats based account resolver - the system account needs to be specified in configuration or the operator jwt");
+    expect(check(`operator: "${file}"\nresolver_preload: { ${sys.getPublicKey()}: "${account}" }`)).toBe("resolver preloads only available for writeable resolver types MEM/DIR/CACHE_DIR");
+    expect(check(`operator: "${file}"`)).toBe("operators require an account resolver to be configured");
+    // Trusted keys alone are not checked further; a resolver without an operator is ignored.
+    expect(check(`trusted_keys: ["${op.getPublicKey()}"]\nresolver: MEMORY\naccounts { A: {} }`)).toBeNull();
+    expect(check(`resolver: MEMORY`)).toBeNull();
   });
 });

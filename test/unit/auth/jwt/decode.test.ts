@@ -245,7 +245,8 @@ describe("bad tokens, refused with the reference's text", () => {
     expect(refusal(() => decodeJwt(`!!.${pp}.${ss}`)).message).toBe("illegal base64 data at input byte 0");
     expect(refusal(() => decodeJwt(`${hh}.${pp}=.${ss}`)).message).toBe(`illegal base64 data at input byte ${pp.length}`);
     expect(refusal(() => decodeJwt(`${hh}.${pp}.${ss}==`)).message).toBe(`illegal base64 data at input byte ${ss.length}`);
-    expect(refusal(() => decodeJwt(`${hh}.${pp}.${ss.replace(/[-_]/g, "+")}x`)).id).toBe(JwtErrorId.base64);
+    // '+' is not in the URL alphabet (a signature may or may not contain '-' or '_' to replace).
+    expect(refusal(() => decodeJwt(`${hh}.${pp}.+${ss.slice(1)}`))).toEqual({ id: JwtErrorId.base64, message: "illegal base64 data at input byte 0" });
   });
 
   test("malformed JSON", () => {

@@ -567,8 +567,9 @@ export class Consumer {
       // A redelivery keeps the first delivery's consumer sequence (the reference's pending
       // record; the ack floor is computed from it).
       const first = this.#pending.get(msg.seq);
-      this.#pending.set(msg.seq, { dseq: first?.dseq ?? dseq, ts: now, deadline: now + this.#ackWaitMs(dc) });
-      this.#armAckTimer();
+      const deadline = now + this.#ackWaitMs(dc);
+      this.#pending.set(msg.seq, { dseq: first?.dseq ?? dseq, ts: now, deadline });
+      this.#armAckTimer(deadline);
     } else if (this.#pending.size === 0) {
       this.#ackFloor = { c: dseq, s: this.#deliveredSseq };
     }
@@ -945,7 +946,7 @@ export class Consumer {
     if (delayMs > 0) {
       if (this.#rdqSet.delete(sseq)) this.#rdq.splice(this.#rdq.indexOf(sseq), 1);
       p.deadline = Date.now() + delayMs;
-      this.#armAckTimer();
+      this.#armAckTimer(p.deadline);
       return;
     }
     this.#queueRedelivery(sseq, dc);
@@ -955,7 +956,7 @@ export class Consumer {
     const p = this.#pending.get(sseq);
     if (p === undefined) return;
     p.deadline = Date.now() + this.#ackWaitMs(this.#rdc.get(sseq) ?? 1);
-    this.#armAckTimer();
+    this.#armAckTimer(p.deadline);
   }
 
   #term(sseq: number, dseq: number, dc: number, reason: string): void {
@@ -1005,8 +1006,14 @@ export class Consumer {
     });
   }
 
-  #armAckTimer(): void {
+  /**
+   * Arms the ack-wait timer for the earliest pending deadline. `deadline`: the one deadline that
+   * just changed — when a timer is already due no later, nothing else can be earlier (the timer
+   * rescans when it fires), so the per-delivery call costs no scan.
+   */
+  #armAckTimer(deadline?: number): void {
     if (this.closed || this.#pending.size === 0) return;
+    if (deadline !== undefined && this.#ackTimer !== null && this.#ackTimerAt <= deadline) return;
     let earliest = Infinity;
     for (const p of this.#pending.values()) if (p.deadline < earliest) earliest = p.deadline;
     if (this.#ackTimer !== null) {

@@ -107,7 +107,7 @@ export function handleApiRequest(
       jsa.apiErrors++;
     } else if (route.handler !== msgGet) jsa.apiTotal++;
   }
-  if (reply !== "") client.publish(reply, "", null, encodeUtf8(goJson(response)));
+  if (reply !== "") client.publishReply(reply, null, encodeUtf8(goJson(response)));
 }
 
 function fail(e: ApiError): never {

@@ -203,10 +203,10 @@ export class Stream {
     const client = this.#host.client;
     if ("error" in result) {
       const body: Record<string, unknown> = { error: result.error, stream: this.name, seq: 0 };
-      client.publish(reply, "", null, encodeUtf8(goJson(body)));
+      client.publishReply(reply, null, encodeUtf8(goJson(body)));
     } else {
       const ack = `${this.#ackPrefix}${result.seq}${result.duplicate ? `,"duplicate": true` : ""}}`;
-      client.publish(reply, "", null, encodeUtf8(ack));
+      client.publishReply(reply, null, encodeUtf8(ack));
     }
   }
 

@@ -28,6 +28,8 @@ export interface Publisher {
   lastResult: SublistResult;
   lastResultGeneration: number;
   subjectString(argBuf: Uint8Array, ss: number, se: number): string;
+  /** Set while an in-process client answers one request: its reply subject is not worth caching. */
+  readonly replyOnce?: boolean;
   /** Messages carried by a cross-account import: not handed to further imports (no loops). */
   readonly skipImports?: boolean;
   /** Stop reading input for up to `ms` (fast-producer stall); internal clients ignore it. */
@@ -56,7 +58,7 @@ export function deliverMessage(pub: Publisher, pa: PubArgs, payload: Uint8Array,
   }
   if (!hit) {
     const subject = pub.subjectString(pa.buf, ss, pa.subjectEnd);
-    result = sublist.match(subject);
+    result = pub.replyOnce === true ? sublist.matchOnce(subject) : sublist.match(subject);
     pub.lastResult = result;
     pub.lastResultGeneration = sublist.generation;
   }

@@ -23,6 +23,8 @@ export class InternalClient implements Publisher {
   lastSubject = "";
   lastResult: SublistResult = emptyResult;
   lastResultGeneration = -1;
+  /** See Publisher.replyOnce (set by publishReply). */
+  replyOnce = false;
   #subs = new Set<Subscription>();
   /** The subject of the publish in progress (deliverMessage asks for it by bytes). */
   #publishing = "";
@@ -104,6 +106,16 @@ export class InternalClient implements Publisher {
     this.server.inBytes += size;
     this.#publishing = matchSubject;
     deliverMessage(this, pa, payload, 0);
+  }
+
+  /** Publishes a reply to one request (a PubAck, an API response): matched without caching its subject. */
+  publishReply(reply: string, hdr: Uint8Array | null, data: Uint8Array): void {
+    this.replyOnce = true;
+    try {
+      this.publish(reply, "", hdr, data);
+    } finally {
+      this.replyOnce = false;
+    }
   }
 
   /** Writes what this client's publishes queued at receivers (outside a client's read batch). */

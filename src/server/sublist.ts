@@ -261,6 +261,17 @@ export class Sublist {
     return c.psubs.length === 0 && c.qsubs.length === 0 ? emptyResult : new SublistResult(c.psubs, c.qsubs);
   }
 
+  /** A match that never enters the cache (subjects used once: a reply to one request). */
+  matchOnce(subject: string): SublistResult {
+    this.matches++;
+    const hit = this.#cache?.get(subject);
+    if (hit !== undefined) {
+      this.cacheHits++;
+      return hit;
+    }
+    return this.#matchTokens(subject.split("."));
+  }
+
   /** Drops the oldest entries (Map iteration is insertion order). */
   #sweep(cache: Map<string, SublistResult>): void {
     let excess = cache.size - sublistCacheSweepTo;

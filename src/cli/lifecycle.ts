@@ -9,7 +9,8 @@ import { validateOptions } from "../config/conf_options.ts";
 import { planReload } from "../config/reload.ts";
 import type { ServerOptions } from "../config/options.ts";
 import { installSystemRequests } from "../monitor/sys_requests.ts";
-import { Monitor, type MonitorListen } from "../monitor/http.ts";
+// The HTTP monitor is loaded (require) only when a monitoring port is configured.
+import type { Monitor, MonitorListen } from "../monitor/http.ts";
 import { ClosedReason } from "../protocol/errors.ts";
 import { Server } from "../server/server.ts";
 import { Logger, type LoggerOptions } from "../util/log.ts";
@@ -75,6 +76,7 @@ export class ServerRuntime {
           installSystemRequests(this.server, system.client, () => this.monitor?.varzContext() ?? { httpHost: "", httpPort: 0, httpsPort: 0, basePath: "", requestStats: {} });
         }
         if (listen === null) return;
+        const { Monitor } = require("../monitor/http.ts") as typeof import("../monitor/http.ts");
         const monitor = new Monitor(this.server, listen, this.server.opts.httpBasePath);
         monitor.start();
         this.monitor = monitor;

@@ -8,7 +8,6 @@
 import type { Socket } from "bun";
 import * as C from "../constants.ts";
 import { OK_LINE, PING_LINE, PONG_LINE, errLine } from "../protocol/encode.ts";
-import { flushFileStores } from "../jetstream/store/store.ts";
 import type { Authenticated, CertificateIdentity } from "../auth/authenticator.ts";
 import type { UserEntry } from "../config/options.ts";
 import { ResponseTracker, type Permissions } from "../auth/permissions.ts";
@@ -19,6 +18,7 @@ import { applyConnectJson, defaultConnectOptions, type ConnectOptions } from "..
 import { bytesEqual, decodeByteString, decodeUtf8, encodeByteString, quoteBytes } from "../util/bytes.ts";
 import type { Account } from "./account.ts";
 import { deliverMapped, deliverMessage, type Publisher } from "./deliver.ts";
+import { writeHooks } from "./write_hooks.ts";
 import { Outbound } from "./outbound.ts";
 import { isValidLiteralSubject } from "./subject.ts";
 import { emptyResult, Subscription, type SublistResult } from "./sublist.ts";
@@ -693,7 +693,8 @@ export class ClientConnection implements ParserSink {
   flush(): boolean {
     this.dirty = false;
     // JetStream acks may be in this buffer: the file store's coalesced appends reach the OS first.
-    flushFileStores();
+    const before = writeHooks.beforeSocketWrite;
+    if (before !== null) before();
     if (this.writeBlocked) return false;
     const out = this.out;
     const pending = out.tail - out.head;

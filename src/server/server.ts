@@ -25,8 +25,8 @@ import type { InternalClient } from "./internal_client.ts";
 import { OperatorMode, type JwtLogin } from "./operator.ts";
 import { SystemServices } from "./system.ts";
 import { listenClients, upgradeToTls } from "./listener.ts";
-import { JetStream, unlimited, type JsLimits } from "../jetstream/jetstream.ts";
-import { JetStreamMonitorImpl } from "../jetstream/monitor.ts";
+// JetStream is loaded (require) only when enabled: a server without it does not evaluate it.
+import type { JetStream, JsLimits } from "../jetstream/jetstream.ts";
 import { SubjectMapping } from "./subject_transform.ts";
 
 /** Who a client authenticated as: a configured user, a JWT login, or false. */
@@ -257,6 +257,8 @@ export class Server {
     hooks.beforeListen?.();
 
     if (opts.jetstream) {
+      const { JetStream } = require("../jetstream/jetstream.ts") as typeof import("../jetstream/jetstream.ts");
+      const { JetStreamMonitorImpl } = require("../jetstream/monitor.ts") as typeof import("../jetstream/monitor.ts");
       const js = new JetStream(this, {
         storeDir: opts.storeDir,
         maxMemory: opts.jetstreamMaxMemoryBytes,
@@ -779,7 +781,16 @@ export function formatUrls(scheme: string, host: string, port: number): string[]
 
 /** An account's configured JetStream limits in JetStream's terms (-1: unlimited). */
 function jsLimitsFor(l: { maxMemory: number; maxStore: number; maxStreams: number; maxConsumers: number }): JsLimits {
-  return { ...unlimited, maxMemory: l.maxMemory, maxStore: l.maxStore, maxStreams: l.maxStreams, maxConsumers: l.maxConsumers };
+  return {
+    maxMemory: l.maxMemory,
+    maxStore: l.maxStore,
+    maxStreams: l.maxStreams,
+    maxConsumers: l.maxConsumers,
+    maxAckPending: -1,
+    memoryMaxStreamBytes: -1,
+    storeMaxStreamBytes: -1,
+    maxBytesRequired: false,
+  };
 }
 
 /** Compiles subject mappings; those that do not compile are reported in `errors`. */

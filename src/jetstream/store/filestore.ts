@@ -48,6 +48,7 @@
 // record (torn, or failing its checksum) and everything after it in that block is cut off
 // with a warning; later blocks are kept. Then limits and expiry are applied (see above).
 
+import { writeHooks } from "../../server/write_hooks.ts";
 import {
   closeSync,
   fdatasync,
@@ -1023,6 +1024,9 @@ function waitForFlush(store: FileStore): void {
  * them). The server calls this before writing to sockets, so that no PubAck leaves before
  * its message is written; see "Durability" above.
  */
+// Registered at load: the server calls it before writing to any client socket.
+writeHooks.beforeSocketWrite = () => flushFileStores();
+
 export function flushFileStores(): void {
   flushQueued = false;
   if (waiting.size === 0) return;

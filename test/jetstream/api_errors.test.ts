@@ -454,6 +454,15 @@ describe("intentional differences from the 2.9.10 reference", () => {
     expect(await send(pub("ttl", "x", [["Nats-TTL", "never"]]))).toBe('{"stream":"TTL", "seq":2}');
   });
 
+  test("allow_msg_ttl cannot be switched off again; subject_delete_marker_ttl (2.11) turns on TTLs and roll-ups", async () => {
+    await json(mem("TTLON", { allow_msg_ttl: true }));
+    expect(await send(update("TTLON", {}))).toBe(error("stream_update_response", 500, 10052, "message TTL status can not be disabled"));
+    const r = await json(mem("MARK", { subject_delete_marker_ttl: 60_000_000_000, deny_purge: true }));
+    expect(r.config).toMatchObject({ subject_delete_marker_ttl: 60_000_000_000, allow_msg_ttl: true, allow_rollup_hdrs: true, deny_purge: false });
+    expect(await send(mem("MARK2", { subject_delete_marker_ttl: 500_000_000 }))).toBe(error("stream_create_response", 500, 10052, "subject delete marker TTL must be at least 1 second"));
+    expect(await send(mem("MARK3", { subject_delete_marker_ttl: -1 }))).toBe(error("stream_create_response", 500, 10052, "subject delete marker TTL must not be negative"));
+  });
+
   test("first_seq (2.10): the first message gets it", async () => {
     const r = await json(mem("FIRST", { first_seq: 100 }));
     expect(r.config.first_seq).toBe(100);

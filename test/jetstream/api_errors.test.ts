@@ -106,6 +106,9 @@ const STEPS: Step[] = [
   create("x\\y", '{"name":"x\\\\y","storage":"memory"}'),
   mem("N".repeat(256)),
   mem("X", { description: "d".repeat(4097) }),
+  // Go's JSON: \u0008 and \u000c, '<' '>' '&' and U+2028 escaped, a lone surrogate read as U+FFFD.
+  create("DESC", '{"name":"DESC","storage":"memory","description":"a\\bb\\fc\\u0001d\\u2028e<>&\\"\\\\/\u007f\\ud800x"}'),
+  api("STREAM.DELETE.DESC"),
   mem("X", { max_age: -1 }),
   mem("X", { max_age: 50_000_000 }),
   mem("X", { duplicate_window: -1 }),

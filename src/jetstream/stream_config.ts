@@ -351,10 +351,16 @@ export function checkStreamConfig(cfg: StreamConfig, forCreate: boolean): ApiErr
     if (cfg.discard !== "new") return invalid("discard new per subject requires discard new policy to be set");
     if (cfg.max_msgs_per_subject <= 0) return invalid("discard new per subject requires max msgs per subject > 0");
   }
-  if (cfg.subject_delete_marker_ttl !== 0) {
+  if (cfg.subject_delete_marker_ttl > 0) {
     if (cfg.subject_delete_marker_ttl < 1e9) return invalid("subject delete marker TTL must be at least 1 second");
-    if (!cfg.allow_msg_ttl) return invalid("subject marker delete cannot be set if message TTLs are disabled");
-    if (!cfg.allow_rollup_hdrs) return invalid("subject marker delete cannot be set if roll-ups are disabled");
+    // Markers need TTLs and roll-ups: the reference (outside pedantic mode) turns them on.
+    if (!cfg.allow_msg_ttl) cfg.allow_msg_ttl = true;
+    if (!cfg.allow_rollup_hdrs) {
+      cfg.allow_rollup_hdrs = true;
+      cfg.deny_purge = false;
+    }
+  } else if (cfg.subject_delete_marker_ttl < 0) {
+    return invalid("subject delete marker TTL must not be negative");
   }
   const sourceErr = (code: number, text: string): ApiError => ({ code: 400, err_code: code, description: text });
   if (cfg.mirror !== null) {
@@ -422,6 +428,7 @@ export function checkStreamUpdate(old: StreamConfig, cfg: StreamConfig): ApiErro
   if (old.sealed && !cfg.sealed) return invalid("stream configuration update can not unseal a sealed stream");
   if (old.deny_delete && !cfg.deny_delete) return invalid("stream configuration update can not cancel deny message deletes");
   if (old.deny_purge && !cfg.deny_purge) return invalid("stream configuration update can not cancel deny purge");
+  if (old.allow_msg_ttl && !cfg.allow_msg_ttl) return invalid("message TTL status can not be disabled");
   if (cfg.num_replicas !== old.num_replicas) return JsErr.streamReplicasNotUpdatable();
   if (JSON.stringify(old.mirror === null ? null : encodeSource(old.mirror)) !== JSON.stringify(cfg.mirror === null ? null : encodeSource(cfg.mirror))) return JsErr.streamMirrorNotUpdatable();
   return null;

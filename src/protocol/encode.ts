@@ -18,10 +18,15 @@ export function errLine(text: string): Uint8Array {
 
 /**
  * JSON as Go's encoding/json writes it: like JSON.stringify, but with '<', '>', '&' and
- * U+2028/U+2029 escaped. Keeps our INFO byte-identical to the reference's for the same values.
+ * U+2028/U+2029 escaped, backspace and form feed as \u0008/\u000c (Go has no short forms for
+ * them), and a lone surrogate (escaped by JSON.stringify) as U+FFFD, which is what Go holds for
+ * it. Keeps our INFO and JetStream answers byte-identical to the reference's for the same values.
  */
 export function goJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  const json = JSON.stringify(value).replace(/[<>&\u2028\u2029]/g, (c) => "\\u" + c.charCodeAt(0).toString(16).padStart(4, "0"));
+  if (!json.includes("\\")) return json;
+  // Escapes only: an escaped backslash is consumed first so that "\\b" stays as it is.
+  return json.replace(/\\(\\|b|f|ud[89a-f][0-9a-f]{2})/g, (m, e: string) => (e === "b" ? "\\u0008" : e === "f" ? "\\u000c" : e === "\\" ? m : "\ufffd"));
 }
 
 const INFO_FIELD_ORDER: (keyof InfoJson)[] = [

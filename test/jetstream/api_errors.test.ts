@@ -106,6 +106,9 @@ const STEPS: Step[] = [
   create("x\\y", '{"name":"x\\\\y","storage":"memory"}'),
   mem("N".repeat(256)),
   mem("X", { description: "d".repeat(4097) }),
+  // Go's JSON: \u0008 and \u000c, '<' '>' '&' and U+2028 escaped, a lone surrogate read as U+FFFD.
+  create("DESC", '{"name":"DESC","storage":"memory","description":"a\\bb\\fc\\u0001d\\u2028e<>&\\"\\\\/\u007f\\ud800x"}'),
+  api("STREAM.DELETE.DESC"),
   mem("X", { max_age: -1 }),
   mem("X", { max_age: 50_000_000 }),
   mem("X", { duplicate_window: -1 }),
@@ -452,6 +455,15 @@ describe("intentional differences from the 2.9.10 reference", () => {
     }
     expect(await send(pub("ttl", "x", [["Nats-TTL", "1m"]]))).toBe('{"stream":"TTL", "seq":1}');
     expect(await send(pub("ttl", "x", [["Nats-TTL", "never"]]))).toBe('{"stream":"TTL", "seq":2}');
+  });
+
+  test("allow_msg_ttl cannot be switched off again; subject_delete_marker_ttl (2.11) turns on TTLs and roll-ups", async () => {
+    await json(mem("TTLON", { allow_msg_ttl: true }));
+    expect(await send(update("TTLON", {}))).toBe(error("stream_update_response", 500, 10052, "message TTL status can not be disabled"));
+    const r = await json(mem("MARK", { subject_delete_marker_ttl: 60_000_000_000, deny_purge: true }));
+    expect(r.config).toMatchObject({ subject_delete_marker_ttl: 60_000_000_000, allow_msg_ttl: true, allow_rollup_hdrs: true, deny_purge: false });
+    expect(await send(mem("MARK2", { subject_delete_marker_ttl: 500_000_000 }))).toBe(error("stream_create_response", 500, 10052, "subject delete marker TTL must be at least 1 second"));
+    expect(await send(mem("MARK3", { subject_delete_marker_ttl: -1 }))).toBe(error("stream_create_response", 500, 10052, "subject delete marker TTL must not be negative"));
   });
 
   test("first_seq (2.10): the first message gets it", async () => {

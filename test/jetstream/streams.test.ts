@@ -241,8 +241,8 @@ describe("publishing", () => {
   });
 
   test("duplicate_window and Nats-Msg-Id: duplicates are acked with the first sequence and not stored; the window expires", async () => {
-    const si = await addStream("DEDUP", ["dedup.*"], { duplicate_window: 500_000_000 });
-    expect(si.config.duplicate_window).toBe(500_000_000);
+    const si = await addStream("DEDUP", ["dedup.*"], { duplicate_window: 1_000_000_000 });
+    expect(si.config.duplicate_window).toBe(1_000_000_000);
     expect(await js.publish("dedup.a", "1", { msgID: "id-1" })).toEqual({ stream: "DEDUP", seq: 1, duplicate: false });
     expect(await js.publish("dedup.a", "1", { msgID: "id-1" })).toEqual({ stream: "DEDUP", seq: 1, duplicate: true });
     expect(await raw("dedup.b", "other subject, same id", [["Nats-Msg-Id", "id-1"]])).toBe('{"stream":"DEDUP", "seq":1,"duplicate": true}');
@@ -358,9 +358,8 @@ describe("limits and discard policies", () => {
 
   test("max_age expires messages (polled, bounded)", async () => {
     await addStream("AGE", ["age.*"], { max_age: 1_000_000_000 });
-    await js.publish("age.a", "1");
-    await js.publish("age.b", "2");
-    expect((await jsm.streams.info("AGE")).state.messages).toBe(2);
+    expect((await js.publish("age.a", "1")).seq).toBe(1);
+    expect((await js.publish("age.b", "2")).seq).toBe(2);
     await waitUntil(async () => (await jsm.streams.info("AGE")).state.messages === 0, "max_age expiry", 5_000, 50);
     const st = (await jsm.streams.info("AGE")).state;
     expect(st).toMatchObject({ messages: 0, bytes: 0, first_seq: 3, last_seq: 2, first_ts: ZERO_TIME });
@@ -619,6 +618,13 @@ describe("options newer than the 2.9.10 reference (raw requests: the client gate
     await addStream("NOTTL", ["nottl"]);
     expect(await raw("nottl", "x", [["Nats-TTL", "1s"]])).toBe('{"error":{"code":400,"err_code":10166,"description":"per-message TTL is disabled"},"stream":"NOTTL","seq":0}');
   });
+
+  // ADR-43: "a `never` message is not removed by the stream's MaxAge setting". The store expires
+  // max_age from the oldest message on and has no way to skip one yet (store/core.ts #expire).
+  test.todo("Nats-TTL: never keeps a message past the stream's max_age (needs store support)");
+  // ADR-43 subject delete markers (Nats-Marker-Reason: MaxAge with Nats-TTL) are accepted as
+  // config but not placed yet.
+  test.todo("subject_delete_marker_ttl: a marker replaces the last message of a subject removed by max_age or its TTL");
 });
 
 describe("republish", () => {

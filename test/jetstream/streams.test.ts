@@ -619,9 +619,15 @@ describe("options newer than the 2.9.10 reference (raw requests: the client gate
     expect(await raw("nottl", "x", [["Nats-TTL", "1s"]])).toBe('{"error":{"code":400,"err_code":10166,"description":"per-message TTL is disabled"},"stream":"NOTTL","seq":0}');
   });
 
-  // ADR-43: "a `never` message is not removed by the stream's MaxAge setting". The store expires
-  // max_age from the oldest message on and has no way to skip one yet (store/core.ts #expire).
-  test.todo("Nats-TTL: never keeps a message past the stream's max_age (needs store support)");
+  // ADR-43: "a `never` message is not removed by the stream's MaxAge setting".
+  test("Nats-TTL: never keeps a message past the stream's max_age", async () => {
+    await rawJson("$JS.API.STREAM.CREATE.NEVER", { name: "NEVER", storage: "memory", subjects: ["never.*"], allow_msg_ttl: true, max_age: 1_000_000_000, duplicate_window: 1_000_000_000 });
+    expect(await raw("never.a", "kept", [["Nats-TTL", "never"]])).toBe('{"stream":"NEVER", "seq":1}');
+    expect(await raw("never.b", "aged")).toBe('{"stream":"NEVER", "seq":2}');
+    await waitUntil(async () => (await jsm.streams.info("NEVER")).state.messages === 1, "max_age to remove the ordinary message", 5_000, 50);
+    expect((await jsm.streams.getMessage("NEVER", { seq: 1 }))?.string()).toBe("kept");
+    expect(await jsm.streams.getMessage("NEVER", { seq: 2 })).toBeNull();
+  });
   // ADR-43 subject delete markers (Nats-Marker-Reason: MaxAge with Nats-TTL) are accepted as
   // config but not placed yet.
   test.todo("subject_delete_marker_ttl: a marker replaces the last message of a subject removed by max_age or its TTL");

@@ -377,17 +377,19 @@ describe("activation tokens", () => {
     const exporter = await account({ signing_keys: [exporterSk.getPublicKey()], exports: [{ subject: "svc.>", type: "service", token_req: true }] });
     const importer = createAccount();
     const imp = (token: string): Import => ({ name: "", subject: "svc.a", account: exporter.kp.getPublicKey(), token, to: "", local_subject: "", type: "service", share: false });
-    const base = { importer: importer.getPublicKey(), exporter: exporter.claims, trust, exportRevocations: null, nowMs: Date.now() };
-    const good = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowSeconds() + 60 });
+    // One fixed "now" for every check and every token (no race with a second boundary).
+    const nowS = nowSeconds();
+    const base = { importer: importer.getPublicKey(), exporter: exporter.claims, trust, exportRevocations: null, nowMs: nowS * 1000 };
+    const good = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowS + 60 });
     const r = checkActivation({ ...base, importClaim: imp(good) });
     expect(r.ok).toBe(true);
     expect(r.ok && r.expiresInMs).toBe(60_000);
-    const expired = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowSeconds() });
+    const expired = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowS });
     // Expired from its `exp` second on (Validate would still pass it: checkActivation does not).
     expect(checkActivation({ ...base, importClaim: imp(expired) })).toEqual({ ok: false, reason: "activation expired" });
-    const longExpired = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowSeconds() - 5 });
+    const longExpired = await encodeActivation("t", importer, exporter.kp, "service", { subject: "svc.a" }, { exp: nowS - 5 });
     expect(checkActivation({ ...base, importClaim: imp(longExpired) })).toEqual({ ok: false, reason: "activation not valid" });
-    expect(checkActivation({ ...base, importClaim: imp(good), exportRevocations: new Map([[importer.getPublicKey(), nowSeconds() + 1]]) })).toEqual({ ok: false, reason: "activation revoked" });
+    expect(checkActivation({ ...base, importClaim: imp(good), exportRevocations: new Map([[importer.getPublicKey(), nowS + 1]]) })).toEqual({ ok: false, reason: "activation revoked" });
     const forOther = await encodeActivation("t", createAccount(), exporter.kp, "service", { subject: "svc.a" });
     const other = checkActivation({ ...base, importClaim: imp(forOther) });
     expect(other.ok).toBe(false);

@@ -20,29 +20,14 @@ import { goJson } from "../protocol/encode.ts";
 import type { Account } from "./account.ts";
 import type { ClientConnection } from "./connection.ts";
 import { InternalClient } from "./internal_client.ts";
+import { nuid } from "@nats-io/nuid";
+import { nowNs, nsToRfc3339 } from "../util/time.ts";
 import type { Server } from "./server.ts";
 
 const encoder = new TextEncoder();
-const NUID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-
-/** A 22-character random identifier, as the reference's nuid. */
-export function nuid(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(22));
-  let out = "";
-  for (const b of bytes) out += NUID_ALPHABET[b % 62];
-  return out;
-}
-
-// Wall-clock nanoseconds: Date.now() at start plus the monotonic clock since.
-const epochStartNs = BigInt(Date.now()) * 1_000_000n;
-const hrStart = process.hrtime.bigint();
-
-/** RFC 3339 with nanoseconds, UTC, trailing zeros trimmed (Go's time.RFC3339Nano). */
+/** RFC 3339 with nanoseconds, UTC (Go's time.RFC3339Nano): now, or the time `ms`. */
 export function rfc3339Nano(ms?: number): string {
-  const ns = ms === undefined ? epochStartNs + (process.hrtime.bigint() - hrStart) : BigInt(Math.round(ms * 1e6));
-  const whole = new Date(Number(ns / 1_000_000n)).toISOString().slice(0, 19);
-  const fraction = (ns % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
-  return fraction === "" ? `${whole}Z` : `${whole}.${fraction}Z`;
+  return nsToRfc3339(ms === undefined ? nowNs() : BigInt(Math.round(ms * 1e6)));
 }
 
 /** Period of the statistics heartbeat (the reference's statsz interval). */
@@ -168,7 +153,7 @@ export class SystemServices {
     const acc = conn.account.name;
     this.#publish(`$SYS.ACCOUNT.${acc}.CONNECT`, () => ({
       type: "io.nats.server.advisory.v1.client_connect",
-      id: nuid(),
+      id: nuid.next(),
       timestamp: rfc3339Nano(),
       server: this.#serverInfo(),
       client: this.#clientInfo(conn, false),
@@ -180,7 +165,7 @@ export class SystemServices {
     const acc = conn.account.name;
     this.#publish(`$SYS.ACCOUNT.${acc}.DISCONNECT`, () => ({
       type: "io.nats.server.advisory.v1.client_disconnect",
-      id: nuid(),
+      id: nuid.next(),
       timestamp: rfc3339Nano(),
       server: this.#serverInfo(),
       client: this.#clientInfo(conn, true),
@@ -194,7 +179,7 @@ export class SystemServices {
   authError(conn: ClientConnection): void {
     this.#publish(`$SYS.SERVER.${this.server.id}.CLIENT.AUTH.ERR`, () => ({
       type: "io.nats.server.advisory.v1.client_disconnect",
-      id: nuid(),
+      id: nuid.next(),
       timestamp: rfc3339Nano(),
       server: this.#serverInfo(),
       client: this.#clientInfo(conn, true),
@@ -228,7 +213,7 @@ export class SystemServices {
       inMsgs += c.inMsgs;
       inBytes += c.inBytes;
     }
-    const id = nuid();
+    const id = nuid.next();
     const timestamp = rfc3339Nano();
     for (const subject of subjects) {
       this.#publish(subject, () => ({

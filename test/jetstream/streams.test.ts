@@ -628,9 +628,6 @@ describe("options newer than the 2.9.10 reference (raw requests: the client gate
     expect((await jsm.streams.getMessage("NEVER", { seq: 1 }))?.string()).toBe("kept");
     expect(await jsm.streams.getMessage("NEVER", { seq: 2 })).toBeNull();
   });
-  // ADR-43 subject delete markers (Nats-Marker-Reason: MaxAge with Nats-TTL) are accepted as
-  // config but not placed yet.
-  test.todo("subject_delete_marker_ttl: a marker replaces the last message of a subject removed by max_age or its TTL");
 });
 
 describe("republish", () => {

@@ -88,7 +88,7 @@ export class JsAccount implements StreamHost, SourceHost {
   /** Bytes stored in this account's streams of one storage type. */
   usage(storage: "file" | "memory"): number {
     let n = 0;
-    for (const s of this.streams.values()) if (s.config.storage === storage) n += s.store.state().bytes;
+    for (const s of this.streams.values()) if (s.config.storage === storage) n += s.store.bytesStored();
     return n;
   }
 

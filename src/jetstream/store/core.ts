@@ -510,6 +510,11 @@ export abstract class StoreCore<E extends EntryBase> implements StreamStore {
 
   // ---- state and queries -----------------------------------------------------------------
 
+  /** state().bytes without building the state (per-publish storage checks). */
+  bytesStored(): number {
+    return this.bytes;
+  }
+
   state(): StreamState {
     this.#checkOpen();
     return {

@@ -70,6 +70,8 @@ export interface StreamStore {
   /** Remove all messages with seq < seq; first_seq becomes seq. */
   compact(seq: number): number;
   state(): StreamState;
+  /** state().bytes, without building the whole state (checked on every publish). */
+  bytesStored(): number;
   /** Sequences of interior deletes (for STREAM.INFO deleted_details). */
   deleted(): number[];
   /** Per-subject message counts for subjects matching filter (STREAM.INFO subjects_filter). */
